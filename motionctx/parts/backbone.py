@@ -1,0 +1,88 @@
+"""Backbone: a pretrained image-to-video diffusion model that takes the in-context composite."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from motionctx.parts.base import Part
+from motionctx.types import Geometry
+
+if TYPE_CHECKING:
+    import torch
+
+    from motionctx.types import Composite, Video
+
+
+class Backbone(Part):
+    """An image-to-video model adapted by channel-concatenated in-context conditioning.
+
+    Contract (DESIGN section 4): ``geometry`` gives the sizes the model accepts;
+    ``encode_condition`` maps a :class:`~motionctx.types.Composite`'s known-region masks onto the
+    model's own first-frame conditioning; ``sample`` denoises a composite-shaped video;
+    ``training_loss`` is the flow-matching loss on a batch; LoRA adapters go on ``lora_targets``
+    (the feed-forward layers by default).
+    """
+
+    kind: ClassVar[str] = "backbone"
+    #: Module name patterns that receive LoRA adapters by default.
+    lora_targets: ClassVar[tuple[str, ...]] = ()
+    supports_lora: ClassVar[bool] = True
+
+    @property
+    def geometry(self) -> Geometry:
+        """Sizes and frame counts the model accepts."""
+        return Geometry()
+
+    @abstractmethod
+    def encode_text(self, prompts: list[str]) -> Any:
+        """Text-encoder embeddings for a list of prompts."""
+
+    @abstractmethod
+    def encode_condition(self, composite: Composite) -> Any:
+        """The model-specific conditioning for a composite (latents + masks)."""
+
+    @abstractmethod
+    def sample(
+        self,
+        composite: Composite,
+        prompt: str,
+        *,
+        negative_prompt: str = "",
+        steps: int = 30,
+        guidance: float = 5.0,
+        seed: int = 0,
+        progress: Any = None,
+    ) -> Video:
+        """Generate a composite-shaped video (the composer cuts the target out)."""
+
+    @abstractmethod
+    def training_loss(
+        self,
+        composites: list[Composite],
+        clean: list[Video],
+        prompts: list[str],
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Scalar flow-matching loss (``x_t = (1-s) x0 + s noise``, target ``noise - x0``).
+
+        ``clean[i]`` is the composite-shaped ground truth (``composites[i].with_target(target)``);
+        the loss covers only where ``composites[i]`` is not known.
+        """
+
+    def add_lora(self, rank: int = 256, alpha: float | None = None, targets: tuple[str, ...] | None = None) -> None:
+        """Attach trainable LoRA adapters (frozen base) on ``targets`` (default ``lora_targets``)."""
+        raise NotImplementedError(f"backbone {self.name!r} does not support LoRA")
+
+    def save_lora(self, path: str | Path) -> None:
+        """Write the adapters as a diffusers-format safetensors file."""
+        raise NotImplementedError(f"backbone {self.name!r} does not support LoRA")
+
+    def load_lora(self, path: str | Path) -> None:
+        """Load adapters saved by :meth:`save_lora` (or a compatible layout)."""
+        raise NotImplementedError(f"backbone {self.name!r} does not support LoRA")
+
+    def trainable_parameters(self) -> list[torch.nn.Parameter]:
+        """Parameters the training engine optimises."""
+        raise NotImplementedError(f"backbone {self.name!r} cannot be trained")

@@ -1,0 +1,91 @@
+"""The common base of every part kind."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from motionctx.errors import RecipeError
+
+
+class PartConfig(BaseModel):
+    """Base for every part's recipe parameters: unknown keys are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+class PartRef(BaseModel):
+    """A reference to another part inside a part's Config: ``{use: NAME, with: {...}}``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    use: str
+    with_: dict[str, Any] = {}
+
+    def __init__(self, **data: Any) -> None:
+        if "with" in data:
+            data["with_"] = data.pop("with")
+        super().__init__(**data)
+
+
+class Part:
+    """A pluggable component.
+
+    Subclasses set ``name`` (unique within the kind) and may define a nested ``Config``
+    (a :class:`PartConfig`) holding their recipe parameters. Constructors must stay cheap: heavy
+    imports and weights belong in :meth:`load`, which the pipeline calls once before first use.
+    """
+
+    kind: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    Config: ClassVar[type[PartConfig]] = PartConfig
+    #: Sub-part references in the Config: field name -> part kind (validated recursively).
+    children: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, config: PartConfig | dict[str, Any] | None = None, **params: Any) -> None:
+        if isinstance(config, PartConfig):
+            if params:
+                config = config.model_copy(update=params)
+        else:
+            config = self.parse_config({**(config or {}), **params})
+        self.config = config
+        self._loaded = False
+
+    @classmethod
+    def parse_config(cls, params: dict[str, Any], *, where: str | None = None) -> PartConfig:
+        """Validate ``params`` against ``Config``; errors name the key path and the bad value."""
+        try:
+            return cls.Config(**params)
+        except ValidationError as exc:
+            raise config_error(cls, exc, where) from None
+
+    def load(self) -> None:
+        """Load weights and heavy modules. Idempotent; called before first use."""
+
+    def ensure_loaded(self) -> None:
+        if not self._loaded:
+            self.load()
+            self._loaded = True
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.config!r})"
+
+
+def config_error(cls: type[Part], exc: ValidationError, where: str | None) -> RecipeError:
+    """Turn a pydantic ValidationError into one readable RecipeError."""
+    from motionctx.suggest import closest
+
+    fields = list(cls.Config.model_fields)
+    lines, hints = [], []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        path = f"{where}.{loc}" if where else loc
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{path}: unknown parameter for {cls.kind} {cls.name!r}")
+            match = closest(str(err["loc"][0]), fields)
+            hints.append(f"did you mean {match!r}?" if match else f"parameters: {', '.join(fields) or '(none)'}")
+        else:
+            lines.append(f"{path}: {err['msg']} (got {err.get('input')!r})")
+    hint = "; ".join(hints) or f"see `motionctx parts {cls.kind}` for {cls.name!r}'s parameters"
+    return RecipeError("; ".join(lines), hint)
