@@ -1,0 +1,190 @@
+"""The ``motionctx`` command line. Thin: it parses and prints; the library does the work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.markup import escape
+
+from motionctx import __version__
+from motionctx.console import err_console, handle_errors, out_console, render_error, state, warn
+from motionctx.errors import MotionctxError
+
+SET_HELP = "override a recipe key, e.g. --set parts.composer.use=temporal (repeatable)"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out_console.print(f"motionctx {__version__}")
+        raise typer.Exit()
+
+
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version"),
+    show_traceback: bool = typer.Option(False, "--traceback", help="show the Python stack on errors"),
+    strict_plugins: bool = typer.Option(False, "--strict-plugins", help="a broken plugin is fatal"),
+) -> None:
+    """motionctx: animate a character image with the motion of a driving video."""
+    from motionctx.plugins import get_plugins
+
+    state["traceback"] = show_traceback
+    plugins = get_plugins()
+    for info in plugins.errors:
+        if strict_plugins:
+            render_error(MotionctxError(info.error or "plugin error", "fix or uninstall the plugin, or drop --strict-plugins"))
+            raise typer.Exit(2)
+        warn(info.error or f"plugin {info.name} failed")
+
+
+def plugins_cmd(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
+    """List installed plugins, their parts and any load error."""
+    from rich.table import Table
+
+    from motionctx.plugins import get_plugins
+
+    infos = get_plugins().infos
+    if as_json:
+        print(json.dumps([i.as_dict() for i in infos], indent=2))
+        return
+    table = Table("plugin", "distribution", "version", "parts", "status")
+    for i in infos:
+        parts = ", ".join(f"{k}:{n}" for k, n in i.parts) or "-"
+        status = f"[red]{escape(i.error)}[/]" if i.error else "[green]ok[/]"
+        table.add_row(i.name.removeprefix("motionctx.builtins."), i.distribution, i.version, escape(parts), status)
+    out_console.print(table)
+
+
+def _type_name(annotation: Any) -> str:
+    text = annotation.__name__ if isinstance(annotation, type) else str(annotation)
+    return text.replace("typing.", "").replace("motionctx.parts.base.", "")
+
+
+def describe_part(cls: Any, provider: str) -> dict[str, Any]:
+    """A part class as data: name, kind, provider, doc and Config fields."""
+    fields = []
+    for fname, f in cls.Config.model_fields.items():
+        default = None if f.is_required() else f.get_default(call_default_factory=True)
+        if hasattr(default, "model_dump"):
+            default = default.model_dump()
+        fields.append(
+            {
+                "name": fname,
+                "type": _type_name(f.annotation),
+                "required": f.is_required(),
+                "default": default,
+                "description": f.description or "",
+            }
+        )
+    doc = (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    return {"kind": cls.kind, "name": cls.name, "provider": provider, "class": f"{cls.__module__}.{cls.__qualname__}", "doc": doc, "config": fields}
+
+
+@handle_errors
+def parts_cmd(
+    kind: Optional[str] = typer.Argument(None, help="only this kind (backbone, composer, ...)"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """List parts with their Config fields, types, defaults and docs."""
+    from rich.table import Table
+
+    from motionctx.errors import UnknownPartError
+    from motionctx.plugins import get_registry
+    from motionctx.suggest import closest
+
+    registry = get_registry()
+    kinds = list(registry.parts)
+    if kind is not None and kind not in kinds:
+        match = closest(kind, kinds)
+        raise UnknownPartError(f"no part kind {kind!r}", (f"did you mean {match!r}? " if match else "") + f"kinds: {', '.join(kinds)}")
+    rows = [describe_part(e.cls, e.provider) for k in ([kind] if kind else kinds) for _, e in sorted(registry.parts[k].items())]
+    if as_json:
+        print(json.dumps(rows, indent=2, default=str))
+        return
+    for row in rows:
+        out_console.print(f"[bold]{row['kind']}[/] [cyan]{row['name']}[/]  ({escape(row['provider'])})  {escape(row['doc'])}")
+        if row["config"]:
+            table = Table("parameter", "type", "default", "description", box=None, padding=(0, 2), show_header=False)
+            for f in row["config"]:
+                default = "(required)" if f["required"] else repr(f["default"])
+                table.add_row("  " + f["name"], escape(f["type"]), escape(default), escape(f["description"]))
+            out_console.print(table)
+
+
+recipe_app = typer.Typer(help="Validate, show and run recipes.", no_args_is_help=True)
+
+
+@recipe_app.command("validate")
+@handle_errors
+def recipe_validate(file: Path, set_: list[str] = typer.Option([], "--set", help=SET_HELP)) -> None:
+    """Check a recipe (parts, parameters, requirements) without loading any weights."""
+    from motionctx.recipe import load_recipe
+
+    recipe = load_recipe(file, set_)
+    parts = ", ".join(f"{s}={p.use}" for s, p in recipe.parts.items())
+    stages = ", ".join(s.name for s in recipe.stages)
+    out_console.print(f"[green]ok[/] {file}: parts {parts or '-'}; stages {stages or '-'}")
+
+
+@recipe_app.command("show")
+@handle_errors
+def recipe_show(file: Path, set_: list[str] = typer.Option([], "--set", help=SET_HELP)) -> None:
+    """Print the fully resolved recipe (extends merged, overrides and ${...} applied)."""
+    from motionctx.recipe import load_recipe
+
+    print(load_recipe(file, set_).to_yaml(), end="")
+
+
+@recipe_app.command("run")
+@handle_errors
+def recipe_run(
+    file: Path,
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="output folder (default: the recipe's `output`)"),
+    no_progress: bool = typer.Option(False, "--no-progress", help="hide progress bars"),
+) -> None:
+    """Run every stage of a recipe."""
+    from motionctx.pipeline import Pipeline
+    from motionctx.recipe import load_recipe
+
+    recipe = load_recipe(file, set_)
+    pipeline = Pipeline(recipe, output_dir=output, progress=not no_progress, console=err_console)
+    results = pipeline.run()
+    for spec, result in zip(recipe.stages, results):
+        for name, path in result.outputs.items():
+            out_console.print(f"{spec.name}: {name} -> {path}")
+    out_console.print(f"[green]done[/]: {pipeline.output_dir / 'run.json'}")
+
+
+def create_app() -> typer.Typer:
+    """Build the CLI, including sub-commands that plugins add through ``register_commands``."""
+    from motionctx.plugins import get_plugins
+
+    app = typer.Typer(
+        name="motionctx",
+        help="Animate a character image with the motion of a driving video.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    app.callback()(_root)
+    app.command("plugins")(plugins_cmd)
+    app.command("parts")(parts_cmd)
+    app.add_typer(recipe_app, name="recipe")
+    get_plugins().call_command_hooks(app)
+    return app
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        create_app()()
+    except MotionctxError as exc:  # raised outside a decorated command (e.g. a plugin's command)
+        render_error(exc)
+        raise SystemExit(exc.exit_code) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Engines: input preparation, sampling, training, synthesis, evaluation."""

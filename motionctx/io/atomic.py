@@ -1,0 +1,55 @@
+"""Atomic writes: write to a temporary file beside the target, then rename over it.
+
+A crash or interruption leaves either the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; on success it is renamed to ``path``.
+
+    ``suffix`` defaults to the target's suffix so format-sniffing writers (PyAV, PIL) work.
+    On an exception the temporary file is removed and the target is untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ext = suffix if suffix is not None else target.suffix
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.tmp-", suffix=ext, dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (fsync before rename)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return Path(path)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any, indent: int = 2) -> Path:
+    """Write ``obj`` as JSON to ``path`` atomically."""
+    return atomic_write_text(path, json.dumps(obj, indent=indent, sort_keys=False, default=str) + "\n")

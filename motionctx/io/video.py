@@ -1,0 +1,139 @@
+"""Video and image read/write with PyAV (H.264 mp4 when the build has it, else MPEG-4 Part 2)."""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from motionctx.errors import InputError
+from motionctx.io.atomic import atomic_path
+from motionctx.types import Image, Video
+
+if TYPE_CHECKING:
+    import torch
+
+_CODECS = ("libx264", "h264", "libopenh264", "mpeg4")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+
+
+def _existing(path: str | os.PathLike[str], what: str) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{what} {str(p)!r} does not exist", "check the path (relative paths start from the current folder)")
+    return p
+
+
+def read_video(path: str | os.PathLike[str], *, max_frames: int | None = None, start: int = 0) -> Video:
+    """Decode a video file into a :class:`Video` (RGB, fps from the stream).
+
+    Raises InputError when the file is missing, unreadable or has no video frames.
+    """
+    import av
+    import numpy as np
+    import torch
+
+    p = _existing(path, "video")
+    if p.suffix.lower() in IMAGE_SUFFIXES:
+        return Video(read_image(p).pixels[None], 1.0)
+    frames = []
+    try:
+        with av.open(str(p)) as container:
+            if not container.streams.video:
+                raise InputError(f"video {str(p)!r} has no video stream", "pass a video file (mp4, webm, mov, ...)")
+            stream = container.streams.video[0]
+            fps = float(stream.average_rate or stream.guessed_rate or 16)
+            for i, frame in enumerate(container.decode(stream)):
+                if i < start:
+                    continue
+                frames.append(frame.to_ndarray(format="rgb24"))
+                if max_frames is not None and len(frames) >= max_frames:
+                    break
+    except InputError:
+        raise
+    except Exception as exc:  # PyAV raises many error types for broken files
+        raise InputError(
+            f"cannot read video {str(p)!r}: {type(exc).__name__}: {exc}".splitlines()[0],
+            "the file is corrupt or not a video; re-encode it, e.g. `ffmpeg -i in -c:v libx264 out.mp4`",
+        ) from None
+    if not frames:
+        raise InputError(f"video {str(p)!r} has no frames" + (f" after frame {start}" if start else ""))
+    return Video.from_uint8(torch.from_numpy(np.stack(frames)), fps)
+
+
+def _even(frames: torch.Tensor) -> torch.Tensor:
+    """Pad [T, H, W, 3] uint8 to even sides (yuv420p needs them) by repeating the edge."""
+    import torch.nn.functional as F
+
+    h, w = frames.shape[1:3]
+    if h % 2 == 0 and w % 2 == 0:
+        return frames
+    x = frames.permute(0, 3, 1, 2).float()
+    x = F.pad(x, (0, w % 2, 0, h % 2), mode="replicate")
+    return x.to(frames.dtype).permute(0, 2, 3, 1)
+
+
+def write_video(path: str | os.PathLike[str], video: Video, *, fps: float | None = None, crf: int = 18) -> Path:
+    """Encode ``video`` to ``path`` (mp4) atomically; odd sides are padded by one pixel."""
+    import av
+
+    rate = Fraction(fps or video.fps).limit_denominator(1001)
+    frames = _even(video.to_uint8()).contiguous().numpy()
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        with av.open(str(tmp), mode="w", format="mp4" if target.suffix.lower() in ("", ".mp4") else None) as out:
+            stream = None
+            for codec in _CODECS:
+                try:
+                    stream = out.add_stream(codec, rate=rate)
+                    break
+                except Exception:  # codec not in this PyAV build
+                    continue
+            if stream is None:
+                raise InputError("no usable video encoder in this PyAV build", "pip install --force-reinstall av")
+            stream.width, stream.height = frames.shape[2], frames.shape[1]
+            stream.pix_fmt = "yuv420p"
+            if stream.codec_context.name in ("libx264", "h264"):
+                stream.options = {"crf": str(crf), "preset": "medium"}
+            else:
+                stream.bit_rate = 8_000_000
+            for arr in frames:
+                for packet in stream.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+    return target
+
+
+def read_image(path: str | os.PathLike[str]) -> Image:
+    """Read an image file as an RGB :class:`Image` (alpha is composited on white)."""
+    import numpy as np
+    import torch
+    from PIL import Image as PILImage
+
+    p = _existing(path, "image")
+    try:
+        with PILImage.open(p) as im:
+            if im.mode in ("RGBA", "LA", "P"):
+                im = im.convert("RGBA")
+                bg = PILImage.new("RGBA", im.size, (255, 255, 255, 255))
+                im = PILImage.alpha_composite(bg, im)
+            arr = np.asarray(im.convert("RGB"))
+    except Exception as exc:
+        raise InputError(
+            f"cannot read image {str(p)!r}: {type(exc).__name__}: {exc}".splitlines()[0],
+            "pass a PNG or JPEG file",
+        ) from None
+    return Image(torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div(255.0))
+
+
+def write_image(path: str | os.PathLike[str], image: Image | torch.Tensor) -> Path:
+    """Write an :class:`Image` (or a [3, H, W] tensor in [0, 1]) atomically; format from the suffix."""
+    from PIL import Image as PILImage
+
+    pixels = image.pixels if isinstance(image, Image) else image
+    arr = pixels.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).contiguous().numpy()
+    with atomic_path(path) as tmp:
+        PILImage.fromarray(arr).save(tmp, format=PILImage.registered_extensions().get(Path(path).suffix.lower(), "PNG"))
+    return Path(path)

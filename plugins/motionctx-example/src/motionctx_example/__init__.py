@@ -1,0 +1,1 @@
+"""An example motionctx plugin: one composer and one text guider."""

@@ -1,0 +1,94 @@
+"""Video/image IO over real files, atomic writes and JSONL manifests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from motionctx.errors import InputError
+from motionctx.io import (
+    append_jsonl,
+    atomic_path,
+    atomic_write_json,
+    read_image,
+    read_jsonl,
+    read_video,
+    write_image,
+    write_video,
+)
+from motionctx.testing import random_image
+from motionctx.types import Video
+
+
+def _smooth_video(t: int = 9, h: int = 32, w: int = 48) -> Video:
+    y = torch.linspace(0, 1, h)[None, None, :, None]
+    x = torch.linspace(0, 1, w)[None, None, None, :]
+    k = torch.arange(t).float()[:, None, None, None] / t
+    frames = torch.cat([((x + k) % 1).expand(t, 1, h, w), y.expand(t, 1, h, w), ((x + y) / 2).expand(t, 1, h, w)], dim=1)
+    return Video(frames.expand(t, 3, h, w).contiguous(), fps=12.0)
+
+
+def test_video_round_trip_keeps_frames_size_fps(tmp_path: Path) -> None:
+    v = _smooth_video()
+    path = write_video(tmp_path / "v.mp4", v)
+    back = read_video(path)
+    assert back.frames.shape == v.frames.shape
+    assert back.fps == pytest.approx(12.0)
+    assert (back.frames - v.frames).abs().mean() < 0.03  # lossy codec, close values
+    assert read_video(path, max_frames=4).num_frames == 4
+
+
+def test_odd_sizes_are_padded_to_even(tmp_path: Path) -> None:
+    back = read_video(write_video(tmp_path / "odd.mp4", _smooth_video(3, 31, 45)))
+    assert back.size == (32, 46)
+
+
+def test_unreadable_video_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00\x01 not a video at all" * 50)
+    with pytest.raises(InputError, match="cannot read video .*broken.mp4"):
+        read_video(bad)
+    with pytest.raises(InputError, match="does not exist"):
+        read_video(tmp_path / "missing.mp4")
+
+
+def test_image_round_trip_is_lossless_png(tmp_path: Path) -> None:
+    img = random_image(10, 14)
+    back = read_image(write_image(tmp_path / "i.png", img))
+    assert (back.pixels - img.pixels).abs().max() <= 0.5 / 255 + 1e-6
+
+
+def test_atomic_path_leaves_nothing_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    atomic_write_json(target, {"ok": 1})
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("interrupted")
+    assert target.read_text().strip().startswith("{") and '"ok": 1' in target.read_text()
+    assert sorted(os.listdir(tmp_path)) == ["out.json"]
+
+
+def test_write_video_failure_leaves_no_file(tmp_path: Path) -> None:
+    class Boom(Video):
+        def to_uint8(self):  # type: ignore[override]
+            raise RuntimeError("encoder crashed")
+
+    with pytest.raises(RuntimeError):
+        write_video(tmp_path / "x.mp4", Boom(torch.rand(2, 3, 8, 8)))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_jsonl_append_and_partial_last_line(tmp_path: Path) -> None:
+    m = tmp_path / "m.jsonl"
+    append_jsonl(m, {"a": 1})
+    append_jsonl(m, {"a": 2})
+    with open(m, "a") as fh:
+        fh.write('{"a": 3')  # an append interrupted mid-line
+    assert read_jsonl(m) == [{"a": 1}, {"a": 2}]
+    m.write_text('{"a": 1}\nnot json\n{"a": 2}\n')
+    with pytest.raises(InputError, match="line 2"):
+        read_jsonl(m)
