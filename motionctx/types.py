@@ -241,9 +241,9 @@ class Geometry:
         return ((n - 1) // self.temporal_factor) * self.temporal_factor + 1
 
     def snap_size(self, height: int, width: int) -> tuple[int, int]:
-        """Round each side to the nearest multiple of ``size_multiple`` (at least one multiple)."""
+        """Round each side to the nearest multiple of ``size_multiple`` (halves up; at least one)."""
         m = self.size_multiple
-        return max(m, round(height / m) * m), max(m, round(width / m) * m)
+        return max(m, int(height / m + 0.5) * m), max(m, int(width / m + 0.5) * m)
 
 
 @dataclass

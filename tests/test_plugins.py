@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -45,10 +46,12 @@ def test_builtins_register_through_hooks() -> None:
 
 
 def test_example_plugin_installed_for_real(tmp_path: Path) -> None:
-    site = tmp_path / "site"
+    site, src = tmp_path / "site", tmp_path / "src"
+    # build from a copy: pip builds local folders in place and would leave build/ in the repo
+    shutil.copytree(REPO / "plugins" / "motionctx-example", src, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     pip = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target", str(site),
-         str(REPO / "plugins" / "motionctx-example")],
+         str(src)],
         capture_output=True, text=True, timeout=300,
     )
     assert pip.returncode == 0, pip.stderr

@@ -1,0 +1,31 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+# Each creates .venv in the repo root when absent and installs core + every first-party plugin
+# in editable mode.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# torch is pinned first so pip takes the build this machine kind keeps on local disk.
+TORCH  ?= torch==2.14.1 torchvision==0.29.1
+PLUGINS := $(sort $(wildcard plugins/motionctx-*))
+STAMP  := $(VENV)/.motionctx-installed
+
+.PHONY: demo test install clean-venv
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e '$(p)[test]')
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/motionctx recipe run recipes/demo.yaml
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+clean-venv:
+	rm -rf $(VENV)

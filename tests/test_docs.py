@@ -1,0 +1,28 @@
+"""Docs as contract: every hook is documented with its exact signature."""
+
+from __future__ import annotations
+
+import inspect
+
+from motionctx import hookspecs
+
+from .conftest import REPO
+
+
+def _hooks() -> list[tuple[str, str]]:
+    out = []
+    for name, fn in vars(hookspecs).items():
+        if callable(fn) and hasattr(fn, "motionctx_spec"):
+            sig = inspect.signature(fn)
+            params = ", ".join(f"{p.name}: {p.annotation}" for p in sig.parameters.values())
+            out.append((name, f"{name}({params}) -> {sig.return_annotation}"))
+    return out
+
+
+def test_every_hook_is_documented_with_its_signature() -> None:
+    doc = (REPO / "docs" / "plugins" / "hooks.md").read_text()
+    hooks = _hooks()
+    assert len(hooks) == 8
+    for name, signature in hooks:
+        assert f"## {signature}" in doc, f"docs/plugins/hooks.md lacks the heading '## {signature}'"
+        assert inspect.getdoc(getattr(hookspecs, name)), f"hook {name} has no docstring"
