@@ -88,8 +88,6 @@ def parts_cmd(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """List parts with their Config fields, types, defaults and docs."""
-    from rich.table import Table
-
     from motionctx.errors import UnknownPartError
     from motionctx.plugins import get_registry
     from motionctx.suggest import closest
@@ -105,12 +103,11 @@ def parts_cmd(
         return
     for row in rows:
         out_console.print(f"[bold]{row['kind']}[/] [cyan]{row['name']}[/]  ({escape(row['provider'])})  {escape(row['doc'])}")
-        if row["config"]:
-            table = Table("parameter", "type", "default", "description", box=None, padding=(0, 2), show_header=False)
-            for f in row["config"]:
-                default = "(required)" if f["required"] else repr(f["default"])
-                table.add_row("  " + f["name"], escape(f["type"]), escape(default), escape(f["description"]))
-            out_console.print(table)
+        for f in row["config"]:
+            default = "(required)" if f["required"] else f"= {f['default']!r}"
+            out_console.print(f"    [green]{f['name']}[/]: {escape(f['type'])} {escape(default)}")
+            if f["description"]:
+                out_console.print(f"        {escape(f['description'])}", style="dim")
 
 
 recipe_app = typer.Typer(help="Validate, show and run recipes.", no_args_is_help=True)

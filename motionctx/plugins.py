@@ -35,6 +35,7 @@ BUILTIN_MODULES = (
     "motionctx.builtins.pose_estimators",
     "motionctx.builtins.quality_filters",
     "motionctx.builtins.stages",
+    "motionctx.builtins.synthesis_stages",
 )
 
 

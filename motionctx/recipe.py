@@ -344,7 +344,7 @@ def validate(data: dict[str, Any], *, file: str | None = None, registry: Any = N
             raise RecipeError(f"expected a mapping with `run:`, got {spec!r}", file=file, key=key)
         name = spec.get("name") or spec["run"]
         use, params = _validate_part(registry, "stage", {"use": spec["run"], "with": spec.get("with") or {}}, key, file)
-        for slot in registry.get("stage", use).requires:
+        for slot in registry.build("stage", use, params).required_slots():
             if slot not in parts:
                 raise RecipeError(
                     f"stage {use!r} needs a part in slot {slot!r}, which the recipe does not define",

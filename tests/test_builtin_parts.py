@@ -10,6 +10,7 @@ from motionctx.errors import InputError
 from motionctx.testing import (
     ComposerConformance,
     MotionSourceConformance,
+    QualityFilterConformance,
     TextGuiderConformance,
     random_image,
     random_video,
@@ -97,3 +98,23 @@ def test_raw_video_fits_reference_size(fit: str) -> None:
 def test_concat_joins_without_fusion() -> None:
     g = build_part("text_guider", "concat", {"appearance": " A red robot. ", "motion": "It waves."})
     assert g.describe(random_image(), random_video()) == "A red robot. It waves."
+
+
+class TestBasicQuality(QualityFilterConformance):
+    part_name = "basic_quality"
+
+
+def test_basic_quality_ranks_good_above_broken() -> None:
+    from motionctx.types import Sample, Video
+
+    ref = random_image(32, 32, seed=5)
+    good = Video(ref.pixels[None].repeat(5, 1, 1, 1))  # the reference, perfectly still
+    noisy = random_video(5, 32, 32, seed=9)  # unrelated flickering noise
+    blurred = Video(torch.full((5, 3, 32, 32), 0.5))
+    f = build_part("quality_filter", "basic_quality")
+    s_good = f.score(Sample(reference=ref, target=good))
+    s_noisy = f.score(Sample(reference=ref, target=noisy))
+    s_blur = f.score(Sample(reference=ref, target=blurred))
+    assert s_good["temporal_stability"] == 5.0 and s_noisy["temporal_stability"] < 3.0
+    assert s_good["reference_similarity"] == 5.0 and s_blur["reference_similarity"] < 2.0
+    assert s_blur["sharpness"] == 1.0

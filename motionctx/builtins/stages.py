@@ -1,8 +1,8 @@
-"""Built-in recipe stages that need no model: ``compose`` (inspect the in-context input)."""
+"""Built-in recipe stages: ``compose`` (inspect the in-context input) and ``animate``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Optional
+from typing import TYPE_CHECKING, ClassVar, Literal, Optional
 
 from pydantic import Field
 
@@ -54,6 +54,70 @@ class ComposeStage(Stage):
         return StageResult(outputs, {"composite_frames": t, "composite_size": [h, w], "notes": inputs.notes})
 
 
+class AnimateStage(Stage):
+    """Animate a reference image with the motion of a driving video (the method's inference).
+
+    Writes the output video at the driving video's frame rate, ``preview.mp4`` (reference |
+    driving | motion signal | output), ``contact_sheet.png``, and the prompt; ``run.json`` records
+    the resolved recipe, seed and timings.
+    """
+
+    name: ClassVar[str] = "animate"
+    requires: ClassVar[tuple[str, ...]] = ("backbone", "motion", "composer")
+
+    class Config(PartConfig):
+        reference: str = Field(description="reference image path")
+        driving: str = Field(description="driving video path")
+        output: str = Field("out.mp4", description="output video, relative to the output folder")
+        steps: int = Field(30, ge=1, description="denoising steps")
+        guidance: float = Field(5.0, ge=0.0, description="classifier-free guidance scale (1 = off)")
+        negative_prompt: str = Field("", description="negative prompt for guidance")
+        prompt: Optional[str] = Field(None, description="fixed prompt; default: the text guider's description")
+        seed: int = Field(0, description="random seed (segment i uses seed + i)")
+        size: Optional[tuple[int, int]] = Field(None, description="output size [H, W]; default: the reference's")
+        max_frames: Optional[int] = Field(None, ge=1, description="use at most this many driving frames")
+        segment_frames: int = Field(121, ge=1, description="frames per sampled segment for long clips")
+        carry: Literal["last_frame", "reference"] = Field(
+            "last_frame", description="what starts each later segment: the previous last frame, or the reference"
+        )
+        previews: bool = Field(True, description="write preview.mp4 and contact_sheet.png")
+
+    def run(self, pipeline: Pipeline) -> StageResult:
+        from motionctx.engines.inputs import fit_inputs
+        from motionctx.engines.preview import write_previews
+        from motionctx.engines.sampling import animate
+        from motionctx.io import atomic_write_text, write_video
+
+        c = self.config
+        backbone = pipeline.part("backbone")
+        inputs = fit_inputs(
+            c.reference, c.driving, backbone.geometry, size=c.size, max_frames=c.max_frames,
+            snap_frames=False, warn=lambda m: pipeline.console.log(f"[yellow]{m}"),
+        )
+        steps_task = pipeline.progress.add_task("sampling", total=c.steps)
+
+        def progress(segment: int, segments: int, step: int, total: int) -> None:
+            pipeline.progress.update(
+                steps_task, completed=step, total=total, description=f"sampling segment {segment + 1}/{segments}"
+            )
+
+        result = animate(
+            backbone, pipeline.part("motion"), pipeline.part("composer"), inputs.reference, inputs.driving,
+            text_guider=pipeline.part("text") if pipeline.has_part("text") else None, prompt=c.prompt,
+            negative_prompt=c.negative_prompt, steps=c.steps, guidance=c.guidance, seed=c.seed,
+            segment_frames=c.segment_frames, carry=c.carry, progress=progress,
+        )
+        out = pipeline.output_dir
+        outputs = {"video": write_video(out / c.output, result.video, fps=inputs.driving.fps)}
+        outputs["prompt"] = atomic_write_text(out / "prompt.txt", result.prompt + "\n")
+        if c.previews:
+            outputs.update(write_previews(out, inputs.reference, inputs.driving, result.motion, result.video))
+        metrics = {"seed": c.seed, "prompt": result.prompt, "segments": result.segments, "frames": result.video.num_frames,
+                   "size": list(result.video.size), "notes": inputs.notes}
+        return StageResult(outputs, metrics)
+
+
 @hookimpl
 def register_stages(register) -> None:
     register(ComposeStage)
+    register(AnimateStage)

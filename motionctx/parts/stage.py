@@ -27,6 +27,10 @@ class Stage(Part):
     kind: ClassVar[str] = "stage"
     requires: ClassVar[tuple[str, ...]] = ()
 
+    def required_slots(self) -> tuple[str, ...]:
+        """Part slots this configured stage uses (default ``requires``); checked by validation."""
+        return self.requires
+
     @abstractmethod
     def run(self, pipeline: Pipeline) -> StageResult:
         """Run the stage with the pipeline's parts, progress display and output folder."""

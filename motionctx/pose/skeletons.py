@@ -97,7 +97,7 @@ def _build(name: str, *, feet: bool, face: bool, hands: bool) -> Skeleton:
     edges = list(OPENPOSE_LIMBS)
     colors = [BODY_COLORS[min(i, 17)] for i in range(len(edges))]
     groups = {g: [edges.index(e) for e in es] for g, es in _BODY_GROUPS.items()}
-    parents = [-1, -1, 1, 2, 3, 1, 5, 6, 1, 8, 9, 1, 11, 12, 0, 0, 14, 15]
+    parents = [1, -1, 1, 2, 3, 1, 5, 6, 1, 8, 9, 1, 11, 12, 0, 0, 14, 15]
 
     def add(e: tuple[int, int], group: str, color: tuple[int, int, int]) -> None:
         groups.setdefault(group, []).append(len(edges))

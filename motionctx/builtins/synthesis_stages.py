@@ -1,0 +1,120 @@
+"""Built-in stages of the end-to-end variant: ``synthesize`` and ``filter``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Optional, Union
+
+from pydantic import Field
+
+from motionctx.hookspecs import hookimpl
+from motionctx.parts import PartConfig, Stage, StageResult
+
+if TYPE_CHECKING:
+    from motionctx.pipeline import Pipeline
+
+
+class SynthesizeStage(Stage):
+    """Animate reference identities with the motion of driving clips using the pose-based model
+    (the teacher), producing pseudo pairs (raw driving clip -> new identity) for end-to-end training.
+
+    Sharded over processes by RANK/WORLD_SIZE; resumable: finished units are skipped.
+    """
+
+    name: ClassVar[str] = "synthesize"
+
+    class Config(PartConfig):
+        manifest: str = Field(description="JSONL of driving clips (one {path, caption?} per line)")
+        references: Union[str, list[str]] = Field(description="folder of reference images, a JSONL manifest, or a list")
+        per_clip: int = Field(1, ge=1, description="references animated per driving clip")
+        folder: str = Field("synth", description="output folder inside the run's output folder")
+        backbone: str = Field("teacher", description="part slot of the pose-based backbone (with its LoRA)")
+        motion: str = Field("teacher_motion", description="part slot of the pose motion source")
+        composer: str = Field("composer", description="part slot of the composer")
+        text: Optional[str] = Field("text", description="part slot of the text guider (null: no prompt)")
+        steps: int = Field(30, ge=1, description="denoising steps")
+        guidance: float = Field(5.0, ge=0.0, description="classifier-free guidance scale")
+        size: Optional[tuple[int, int]] = Field(None, description="output size [H, W]; default: each reference's")
+        max_frames: Optional[int] = Field(None, ge=1, description="use at most this many driving frames")
+        seed: int = Field(0, description="seed for pairing and sampling")
+
+    def required_slots(self) -> tuple[str, ...]:
+        c = self.config
+        return tuple(s for s in (c.backbone, c.motion, c.composer, c.text) if s)
+
+    def run(self, pipeline: Pipeline) -> StageResult:
+        from motionctx.engines.inputs import fit_inputs
+        from motionctx.engines.sampling import animate
+        from motionctx.engines.synthesis import done_ids, list_references, plan_units, rank_and_world, record, shard
+        from motionctx.io import read_jsonl, write_video
+
+        c = self.config
+        rank, world = rank_and_world()
+        folder = pipeline.output_dir / c.folder
+        manifest = folder / (f"manifest.rank{rank}.jsonl" if world > 1 else "manifest.jsonl")
+        units = shard(plan_units(read_jsonl(c.manifest), list_references(c.references), c.per_clip, c.seed), rank, world)
+        done = done_ids(manifest)
+        todo = [u for u in units if u.id not in done]
+        pipeline.console.log(f"synthesize: {len(units)} units on rank {rank}/{world}, {len(units) - len(todo)} already done")
+        backbone = pipeline.part(c.backbone)
+        text = pipeline.part(c.text) if c.text else None
+        for unit in pipeline.track(todo, "synthesizing"):
+            inputs = fit_inputs(unit.reference, unit.driving, backbone.geometry, size=c.size, max_frames=c.max_frames)
+            result = animate(
+                backbone, pipeline.part(c.motion), pipeline.part(c.composer), inputs.reference, inputs.driving,
+                text_guider=text, steps=c.steps, guidance=c.guidance, seed=c.seed,
+            )
+            video = write_video(folder / f"{unit.id}.mp4", result.video)
+            record(manifest, {"id": unit.id, "driving": unit.driving, "reference": unit.reference, "video": str(video),
+                              "prompt": result.prompt, "frames": result.video.num_frames, "size": list(result.video.size)})
+        return StageResult({"manifest": manifest}, {"units": len(units), "synthesized": len(todo)})
+
+
+class FilterStage(Stage):
+    """Score synthesized samples with a quality filter and keep those whose mean score passes
+    ``threshold`` (the method: mean of six dimensions > 4 of 5). Scores are recorded so an
+    interrupted run resumes without scoring twice."""
+
+    name: ClassVar[str] = "filter"
+
+    class Config(PartConfig):
+        manifest: str = Field(description="JSONL written by the synthesize stage")
+        threshold: float = Field(4.0, ge=1.0, le=5.0, description="keep samples whose mean score is above this")
+        filter: str = Field("filter", description="part slot of the quality filter")
+        output: str = Field("filtered.jsonl", description="kept samples, inside the run's output folder")
+
+    def required_slots(self) -> tuple[str, ...]:
+        return (self.config.filter,)
+
+    def run(self, pipeline: Pipeline) -> StageResult:
+        import json
+
+        from motionctx.engines.synthesis import mean_score
+        from motionctx.io import append_jsonl, atomic_write_text, read_image, read_jsonl, read_video
+        from motionctx.types import Sample
+
+        c = self.config
+        scores_path = pipeline.output_dir / "scores.jsonl"
+        scored = {r["id"]: r for r in read_jsonl(scores_path)} if scores_path.is_file() else {}
+        scorer = pipeline.part(c.filter)
+        entries = read_jsonl(c.manifest)
+        for entry in pipeline.track(entries, "scoring"):
+            if entry["id"] in scored:
+                continue
+            sample = Sample(reference=read_image(entry["reference"]), target=read_video(entry["video"]),
+                            driving=read_video(entry["driving"]), text=entry.get("prompt", ""), metadata=entry)
+            scores = scorer.score(sample)
+            row = {"id": entry["id"], "scores": scores, "mean": mean_score(scores)}
+            append_jsonl(scores_path, row)
+            scored[entry["id"]] = row
+        kept = [e for e in entries if scored[e["id"]]["mean"] > c.threshold]
+        lines = "".join(json.dumps({**e, "score": scored[e["id"]]["mean"]}) + "\n" for e in kept)
+        out = atomic_write_text(pipeline.output_dir / c.output, lines)
+        pipeline.console.log(f"filter: kept {len(kept)} of {len(entries)} (mean score > {c.threshold})")
+        return StageResult({"manifest": out, "scores": scores_path}, {"kept": len(kept), "total": len(entries)})
+
+
+@hookimpl
+def register_stages(register) -> None:
+    register(SynthesizeStage)
+    register(FilterStage)

@@ -1,0 +1,90 @@
+"""Pseudo-pair synthesis and quality filtering for the end-to-end variant.
+
+Synthesis animates references with the motion of driving clips using the pose-based model; each
+(driving, reference) pair is a *unit* with a stable id. Units are split over processes by rank,
+a finished unit (its video written and its manifest line appended) is never redone, and an
+interrupted unit leaves nothing behind (videos are written atomically, the manifest line last).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from motionctx.errors import InputError
+from motionctx.io import append_jsonl, read_jsonl
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One synthesis job: animate ``reference`` with the motion of ``driving``."""
+
+    id: str
+    driving: str
+    reference: str
+    caption: str | None = None
+
+
+def rank_and_world() -> tuple[int, int]:
+    """This process's rank and the world size, from torchrun/accelerate environment variables."""
+    rank = int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return rank, max(1, world)
+
+
+def list_references(spec: str | list[str]) -> list[str]:
+    """Reference images from a folder, a JSONL manifest (``reference`` or ``path`` keys) or a list."""
+    if isinstance(spec, list):
+        return [str(p) for p in spec]
+    p = Path(spec)
+    if p.is_dir():
+        found = sorted(str(f) for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+        if not found:
+            raise InputError(f"reference folder {spec!r} holds no images", f"put {', '.join(IMAGE_SUFFIXES)} files there")
+        return found
+    if p.suffix == ".jsonl":
+        return [str(r.get("reference") or r["path"]) for r in read_jsonl(p)]
+    raise InputError(f"references {spec!r}: expected a folder of images, a .jsonl manifest or a list")
+
+
+def plan_units(clips: list[dict[str, Any]], references: list[str], per_clip: int, seed: int) -> list[Unit]:
+    """For each driving clip, ``per_clip`` references drawn without replacement (seeded)."""
+    rng = random.Random(seed)
+    units = []
+    for clip in clips:
+        chosen = rng.sample(references, k=min(per_clip, len(references)))
+        for ref in chosen:
+            key = f"{clip['path']}|{ref}|{seed}".encode()
+            units.append(Unit(hashlib.sha1(key).hexdigest()[:16], str(clip["path"]), ref, clip.get("caption")))
+    return units
+
+
+def shard(units: Iterable[Unit], rank: int, world: int) -> list[Unit]:
+    """The units this rank owns (round robin over the global order)."""
+    return [u for i, u in enumerate(units) if i % world == rank]
+
+
+def done_ids(manifest: Path) -> set[str]:
+    """Ids already recorded in a manifest (whose files exist)."""
+    if not manifest.is_file():
+        return set()
+    return {r["id"] for r in read_jsonl(manifest) if Path(r.get("video", "")).is_file() or "video" not in r}
+
+
+def record(manifest: Path, entry: dict[str, Any]) -> None:
+    """Append one finished unit to the manifest (one atomic line)."""
+    append_jsonl(manifest, entry)
+
+
+def mean_score(scores: dict[str, float]) -> float:
+    """The mean over dimensions (the method keeps samples whose mean exceeds 4 of 5)."""
+    if not scores:
+        raise InputError("a quality filter returned no scores", "its `dimensions` must not be empty")
+    return sum(scores.values()) / len(scores)
