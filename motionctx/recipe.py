@@ -291,10 +291,8 @@ def _validate_part(registry: Any, kind: str, spec: Any, key: str, file: str | No
     for field_name, child_kind in cls.children.items():
         child = params.get(field_name)
         if child is None:
-            default = cls.Config.model_fields[field_name].default
+            default = cls.Config.model_fields[field_name].get_default(call_default_factory=True)
             child = default.model_dump(by_alias=True) if hasattr(default, "model_dump") else default
-            if isinstance(child, dict) and "with_" in child:
-                child["with"] = child.pop("with_")
         if child is not None:
             _validate_part(registry, child_kind, child, f"{key}.with.{field_name}", file)
     return str(use), dict(params)

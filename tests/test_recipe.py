@@ -156,3 +156,14 @@ def test_unreadable_driving_video_exits_2(recipe: Path, tmp_path: Path) -> None:
     out = run_cli("recipe", "run", str(recipe), "-o", str(tmp_path / "o"), "--set", f"inputs.driving={broken}")
     assert out.returncode == 2 and "cannot read video" in out.stderr and "broken.mp4" in out.stderr
     assert not (tmp_path / "o" / "composite.mp4").exists()
+
+
+def test_nested_part_is_validated(tmp_path: Path) -> None:
+    p = _write(tmp_path, "motionctx: 1\nparts:\n  motion: {use: pose, with: {estimator: {use: keypoint_file}}}\n")
+    with pytest.raises(RecipeError) as err:
+        load_recipe(p)
+    assert "parts.motion.with.estimator.use" in err.value.message
+    assert "did you mean 'keypoints_file'?" in err.value.hint
+    p = _write(tmp_path, "motionctx: 1\nparts:\n  motion: {use: pose, with: {estimator: {use: keypoints_file, with: {pth: a}}}}\n")
+    with pytest.raises(RecipeError, match="parts.motion.with.estimator.with.pth: unknown parameter"):
+        load_recipe(p)

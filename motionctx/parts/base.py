@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from motionctx.errors import RecipeError
 
@@ -20,13 +20,8 @@ class PartRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    use: str
-    with_: dict[str, Any] = {}
-
-    def __init__(self, **data: Any) -> None:
-        if "with" in data:
-            data["with_"] = data.pop("with")
-        super().__init__(**data)
+    use: str = Field(description="registered part name")
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with", description="the part's parameters")
 
 
 class Part:
