@@ -167,3 +167,34 @@ def test_nested_part_is_validated(tmp_path: Path) -> None:
     p = _write(tmp_path, "motionctx: 1\nparts:\n  motion: {use: pose, with: {estimator: {use: keypoints_file, with: {pth: a}}}}\n")
     with pytest.raises(RecipeError, match="parts.motion.with.estimator.with.pth: unknown parameter"):
         load_recipe(p)
+
+
+def test_nested_config_typo_suggests_from_the_nested_model(tmp_path: Path) -> None:
+    p = _write(tmp_path, "motionctx: 1\nparts:\n  motion: {use: pose, with: {augment: {bone_scal: [0.9, 1.1]}}}\n")
+    with pytest.raises(RecipeError) as err:
+        load_recipe(p)
+    assert "parts.motion.with.augment.bone_scal: unknown parameter" in err.value.message
+    assert "did you mean 'bone_scale'?" in err.value.hint
+
+
+def test_secret_like_values_are_not_echoed() -> None:
+    from typing import ClassVar
+
+    from pydantic import Field
+
+    from motionctx.parts import PartConfig, TextGuider
+
+    class G(TextGuider):
+        """test"""
+
+        name: ClassVar[str] = "g"
+
+        class Config(PartConfig):
+            api_key_env: int = Field(0, description="x")
+
+        def describe(self, reference, driving):  # pragma: no cover
+            return ""
+
+    with pytest.raises(RecipeError) as err:
+        G.parse_config({"api_key_env": "sk-very-secret-value"})
+    assert "api_key_env" in err.value.message and "sk-very-secret-value" not in str(err.value)

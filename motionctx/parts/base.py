@@ -67,19 +67,40 @@ class Part:
         return f"{type(self).__name__}({self.config!r})"
 
 
+SECRET_WORDS = ("key", "token", "secret", "password")
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The nested pydantic model that ``loc`` (minus its last element) leads into."""
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        ann = getattr(field, "annotation", None)
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return model if field is None else None
+        model = ann
+    return model
+
+
 def config_error(cls: type[Part], exc: ValidationError, where: str | None) -> RecipeError:
-    """Turn a pydantic ValidationError into one readable RecipeError."""
+    """Turn a pydantic ValidationError into one readable RecipeError.
+
+    Unknown keys get the closest parameter of the (possibly nested) model they were found in;
+    values of fields whose names suggest a secret are never echoed.
+    """
     from motionctx.suggest import closest
 
-    fields = list(cls.Config.model_fields)
     lines, hints = [], []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        path = f"{where}.{loc}" if where else loc
+        loc = tuple(err["loc"])
+        path = ".".join(str(p) for p in ((where,) if where else ()) + loc)
         if err["type"] == "extra_forbidden":
+            model = _model_at(cls.Config, loc[:-1]) or cls.Config
+            fields = list(model.model_fields)
             lines.append(f"{path}: unknown parameter for {cls.kind} {cls.name!r}")
-            match = closest(str(err["loc"][0]), fields)
+            match = closest(str(loc[-1]), fields)
             hints.append(f"did you mean {match!r}?" if match else f"parameters: {', '.join(fields) or '(none)'}")
+        elif any(w in str(loc[-1] if loc else "").lower() for w in SECRET_WORDS):
+            lines.append(f"{path}: {err['msg']}")
         else:
             lines.append(f"{path}: {err['msg']} (got {err.get('input')!r})")
     hint = "; ".join(hints) or f"see `motionctx parts {cls.kind}` for {cls.name!r}'s parameters"
