@@ -68,7 +68,7 @@ def describe_part(cls: Any, provider: str) -> dict[str, Any]:
     for fname, f in cls.Config.model_fields.items():
         default = None if f.is_required() else f.get_default(call_default_factory=True)
         if hasattr(default, "model_dump"):
-            default = default.model_dump()
+            default = default.model_dump(by_alias=True)
         fields.append(
             {
                 "name": fname,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from motionctx.errors import InputError
 from motionctx.hookspecs import hookimpl
@@ -36,7 +36,7 @@ def extract(
     out: Path,
     estimator: str,
     with_: list[str],
-    max_frames: Optional[int] = None,
+    max_frames: int | None = None,
 ) -> dict[str, Any]:
     """Estimate the poses of ``video`` with part ``estimator`` and save them to ``out`` (NPZ)."""
     from motionctx.io import read_video
@@ -82,7 +82,9 @@ def render(
         try:
             augment = AugmentOptions(bone_scale=bone_scale, bbox_normalize=bbox_normalize)
         except ValidationError as exc:
-            raise InputError(f"bad augmentation options: {exc.errors()[0]['msg']}", "write e.g. --bone-scale 0.8,1.2") from None
+            raise InputError(
+                f"bad augmentation options: {exc.errors()[0]['msg']}", "write e.g. --bone-scale 0.8,1.2"
+            ) from None
     render_opts = RenderOptions(**(options or {}))
     prepared = prepare_poses(
         poses, target, fit=fit, augment=augment, train=augment is not None,  # type: ignore[arg-type]
@@ -104,9 +106,11 @@ def register_commands(cli: Any) -> None:
     def extract_cmd(
         video: Path = typer.Argument(..., help="the driving video"),
         out: Path = typer.Option(..., "--out", "-o", help="where to write the poses (.npz)"),
-        estimator: str = typer.Option(..., "--estimator", "-e", help="pose estimator part (see `motionctx parts pose_estimator`)"),
+        estimator: str = typer.Option(
+            ..., "--estimator", "-e", help="pose estimator part (see `motionctx parts pose_estimator`)"
+        ),
         with_: list[str] = typer.Option([], "--with", help="estimator parameter KEY=VALUE (repeatable)"),
-        max_frames: Optional[int] = typer.Option(None, "--max-frames", help="only the first N frames"),
+        max_frames: int | None = typer.Option(None, "--max-frames", help="only the first N frames"),
     ) -> None:
         """Estimate the poses in VIDEO and save them as NPZ."""
         info = extract(video, out, estimator, with_, max_frames)
@@ -118,15 +122,15 @@ def register_commands(cli: Any) -> None:
     def render_cmd(
         poses: Path = typer.Argument(..., help="poses: .npz from `pose extract`, OpenPose .json, or a folder of .json"),
         out: Path = typer.Option(..., "--out", "-o", help="where to write the skeleton video (.mp4)"),
-        size: Optional[str] = typer.Option(None, "--size", help="output HxW (default: the poses' frame size)"),
+        size: str | None = typer.Option(None, "--size", help="output HxW (default: the poses' frame size)"),
         fit: str = typer.Option("crop", "--fit", help="how poses reach --size: crop, pad or stretch"),
-        bone_scale: Optional[str] = typer.Option(None, "--bone-scale", help="random bone-length factors LOW,HIGH"),
+        bone_scale: str | None = typer.Option(None, "--bone-scale", help="random bone-length factors LOW,HIGH"),
         bbox_normalize: bool = typer.Option(False, "--bbox-normalize", help="map the clip's box onto the centre box"),
         seed: int = typer.Option(0, "--seed", help="seed for the random augmentation"),
         hands: bool = typer.Option(True, "--hands/--no-hands", help="draw the hands"),
         face: bool = typer.Option(True, "--face/--no-face", help="draw the face"),
         confidence_colors: bool = typer.Option(False, "--confidence-colors", help="scale colours by score"),
-        fps: Optional[float] = typer.Option(None, "--fps", help="frame rate (default: the poses')"),
+        fps: float | None = typer.Option(None, "--fps", help="frame rate (default: the poses')"),
     ) -> None:
         """Render POSES as an OpenPose skeleton video."""
         if fit not in ("crop", "pad", "stretch"):

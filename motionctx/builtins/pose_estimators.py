@@ -29,7 +29,9 @@ class KeypointsFileEstimator(PoseEstimator):
     keypoint_format: ClassVar[str] = "openpose_134"
 
     class Config(PartConfig):
-        path: str = Field(..., description="an .npz written by `motionctx pose extract`, a .json file, or a folder of .json files")
+        path: str = Field(
+            ..., description="an .npz written by `motionctx pose extract`, a .json file, or a folder of .json files"
+        )
         coordinates: Literal["auto", "pixels", "normalized"] = Field(
             "auto", description="JSON only: pixel or normalised coordinates (auto: normalised if all lie in [0, 1])"
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -36,13 +36,15 @@ class PoseMotionSource(MotionSource):
             default_factory=lambda: PartRef(use="keypoints_file"),
             description="the pose estimator part, {use: NAME, with: {...}}",
         )
-        reference_estimator: Optional[PartRef] = Field(
+        reference_estimator: PartRef | None = Field(
             None, description="estimator for the reference image's pose (align_to_reference); null: use `estimator`"
         )
         augment: AugmentOptions = Field(default_factory=AugmentOptions, description="training-only augmentation")
         smoothing: SmoothingOptions = Field(default_factory=SmoothingOptions, description="temporal clean-up")
         render: RenderOptions = Field(default_factory=RenderOptions, description="what the renderer draws")
-        fit: Literal["crop", "pad", "stretch"] = Field("crop", description="how driving coordinates reach the reference size")
+        fit: Literal["crop", "pad", "stretch"] = Field(
+            "crop", description="how driving coordinates reach the reference size"
+        )
         align_to_reference: bool = Field(
             False, description="at inference, map the driving skeleton's box onto the reference's estimated pose box"
         )

@@ -22,11 +22,11 @@ from motionctx.pose.smooth import interpolate_gaps, one_euro, savgol
 from motionctx.pose.transform import bbox, fit_to_size, normalize_bbox
 
 __all__ = [
-    "AugmentOptions",
     "COCO_WHOLEBODY_133",
-    "KeypointMapping",
-    "OPENPOSE_134",
     "OPENPOSE_18",
+    "OPENPOSE_134",
+    "AugmentOptions",
+    "KeypointMapping",
     "RenderOptions",
     "SmoothingOptions",
     "apply_mapping",
@@ -49,8 +49,8 @@ __all__ = [
     "render_prepared",
     "render_video",
     "sample_bone_factors",
-    "savgol",
     "save_poses",
+    "savgol",
     "scale_bones",
     "scale_bones_array",
     "skeleton_names",

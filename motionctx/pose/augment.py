@@ -136,9 +136,7 @@ def scale_bones_array(
     return new
 
 
-def scale_bones(
-    poses: PoseSequence, factors: Mapping[str, float] | float, *, threshold: float = 0.3
-) -> PoseSequence:
+def scale_bones(poses: PoseSequence, factors: Mapping[str, float] | float, *, threshold: float = 0.3) -> PoseSequence:
     """``poses`` with each group's bones scaled by ``factors[group]`` (missing groups: 1; a number:
     every group). The same factors apply to every frame and person of the clip."""
     kp, sc = to_numpy(poses)

@@ -41,7 +41,12 @@ __all__ = ["load_poses", "read_openpose_json", "read_poses", "save_poses"]
 _NPZ_KEYS = ("keypoints", "scores", "format", "size")
 #: BODY_25 index for each OpenPose-18 body point (mid-hip 8 is dropped); feet 19-24 follow.
 _BODY25_TO_18 = (0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
-_PARTS = (("pose_keypoints_2d", 0), ("face_keypoints_2d", 24), ("hand_left_keypoints_2d", 92), ("hand_right_keypoints_2d", 113))
+_PARTS = (
+    ("pose_keypoints_2d", 0),
+    ("face_keypoints_2d", 24),
+    ("hand_left_keypoints_2d", 92),
+    ("hand_right_keypoints_2d", 113),
+)
 
 
 def save_poses(path: str | Path, poses: PoseSequence) -> Path:
@@ -76,16 +81,23 @@ def load_poses(path: str | Path) -> PoseSequence:
         with np.load(p, allow_pickle=False) as data:
             missing = [k for k in _NPZ_KEYS if k not in data.files]
             if missing:
-                raise InputError(f"pose file {str(p)!r} lacks {', '.join(missing)}", f"an NPZ pose file holds {', '.join(_NPZ_KEYS)} (and fps)")
+                raise InputError(
+                    f"pose file {str(p)!r} lacks {', '.join(missing)}",
+                    f"an NPZ pose file holds {', '.join(_NPZ_KEYS)} (and fps)",
+                )
             kp, sc = data["keypoints"], data["scores"]
             fmt, size = str(data["format"]), data["size"]
             fps = float(data["fps"]) if "fps" in data.files else 16.0
     except InputError:
         raise
-    except Exception as exc:  # zipfile, pickle and value errors for broken files
-        raise InputError(f"pose file {str(p)!r} is not a readable NPZ: {type(exc).__name__}: {exc}".splitlines()[0]) from None
+    except Exception as exc:  # noqa: BLE001 - zipfile, OS and value errors for broken files
+        raise InputError(
+            f"pose file {str(p)!r} is not a readable NPZ: {type(exc).__name__}: {exc}".splitlines()[0]
+        ) from None
     if kp.ndim != 4 or kp.shape[-1] != 2 or sc.shape != kp.shape[:3]:
-        raise InputError(f"pose file {str(p)!r}: keypoints {kp.shape} / scores {sc.shape}, expected [T, P, K, 2] / [T, P, K]")
+        raise InputError(
+            f"pose file {str(p)!r}: keypoints {kp.shape} / scores {sc.shape}, expected [T, P, K, 2] / [T, P, K]"
+        )
     if size.shape != (2,) or (size <= 0).any():
         raise InputError(f"pose file {str(p)!r}: size must be [H, W] > 0, got {size.tolist()}")
     try:
@@ -158,8 +170,8 @@ def _frames(path: Path) -> tuple[list[tuple[Any, str]], dict[str, Any]]:
         frames, top = data, {}
     if not isinstance(frames, list) or not frames:
         raise InputError(
-            f"pose file {str(path)!r}: expected frames ({{\"people\": [...]}} objects) as a list, "
-            "under \"frames\", or one frame object",
+            f'pose file {str(path)!r}: expected frames ({{"people": [...]}} objects) as a list, '
+            'under "frames", or one frame object',
             "see docs/pose.md for the accepted layouts",
         )
     return [(f, f"{path}[frame {i}]") for i, f in enumerate(frames)], top
@@ -187,14 +199,16 @@ def read_openpose_json(
     canvas = None
     for frame, where in frames:
         if not isinstance(frame, dict) or not isinstance(frame.get("people", []), list):
-            raise InputError(f"{where}: a frame must be an object with a \"people\" list")
+            raise InputError(f'{where}: a frame must be an object with a "people" list')
         src = frame if "canvas_height" in frame else top
         if canvas is None and "canvas_height" in src and "canvas_width" in src:
             canvas = (int(src["canvas_height"]), int(src["canvas_width"]))
         people.append([_person(person, f"{where}.people[{i}]") for i, person in enumerate(frame.get("people", []))])
     size = canvas or size
     if size is None:
-        raise InputError(f"pose file {str(p)!r} gives no canvas_height/canvas_width", "pass the frame size (--size HxW)")
+        raise InputError(
+            f"pose file {str(p)!r} gives no canvas_height/canvas_width", "pass the frame size (--size HxW)"
+        )
     n_people = max((len(f) for f in people), default=0)
     kp = np.zeros((len(people), n_people, 134, 2))
     sc = np.zeros((len(people), n_people, 134))
@@ -220,4 +234,7 @@ def read_poses(path: str | Path, size: tuple[int, int] | None = None, *, coordin
         return load_poses(p)
     if p.is_dir() or p.suffix.lower() == ".json":
         return read_openpose_json(p, size, coordinates=coordinates)
-    raise InputError(f"pose file {str(p)!r}: unknown kind", "use an .npz written by motionctx, a .json file or a folder of .json files")
+    raise InputError(
+        f"pose file {str(p)!r}: unknown kind",
+        "use an .npz written by motionctx, a .json file or a folder of .json files",
+    )

@@ -54,7 +54,11 @@ register_mapping(
     KeypointMapping("coco_wholebody_133", "openpose_134", _COCO_FOR_OPENPOSE + tuple((i,) for i in range(17, 133)))
 )
 register_mapping(
-    KeypointMapping("openpose_134", "coco_wholebody_133", tuple((i,) for i in _OPENPOSE_FOR_COCO) + tuple((i,) for i in range(18, 134)))
+    KeypointMapping(
+        "openpose_134",
+        "coco_wholebody_133",
+        tuple((i,) for i in _OPENPOSE_FOR_COCO) + tuple((i,) for i in range(18, 134)),
+    )
 )
 register_mapping(KeypointMapping("openpose_134", "openpose_18", tuple((i,) for i in range(18))))
 register_mapping(KeypointMapping("openpose_18", "openpose_134", tuple((i,) for i in range(18)) + ((),) * 116))

@@ -8,7 +8,7 @@ models here are shared by the ``pose`` motion source's recipe Config and the ``p
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, Optional
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
@@ -29,7 +29,7 @@ FitMode = Literal["crop", "pad", "stretch"]
 class AugmentOptions(PartConfig):
     """Training-only augmentation; each switch is independent for the ablations."""
 
-    bone_scale: Optional[tuple[float, float]] = Field(
+    bone_scale: tuple[float, float] | None = Field(
         (0.8, 1.2), description="range [low, high] of the per-group bone-length factor; null turns bone scaling off"
     )
     symmetric: bool = Field(False, description="left and right groups share one factor")
@@ -37,7 +37,9 @@ class AugmentOptions(PartConfig):
     bbox_target: tuple[float, float, float, float] = Field(
         (0.1, 0.1, 0.9, 0.9), description="target box (x0, y0, x1, y1) as fractions of the output frame"
     )
-    probability: float = Field(1.0, ge=0.0, le=1.0, description="chance that each enabled augmentation is applied to a clip")
+    probability: float = Field(
+        1.0, ge=0.0, le=1.0, description="chance that each enabled augmentation is applied to a clip"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> AugmentOptions:
@@ -45,7 +47,9 @@ class AugmentOptions(PartConfig):
             raise ValueError(f"bone_scale must be [low, high] with 0 < low <= high, got {list(self.bone_scale)}")
         x0, y0, x1, y1 = self.bbox_target
         if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
-            raise ValueError(f"bbox_target must be fractions with x0 < x1, y0 < y1 in [0, 1], got {list(self.bbox_target)}")
+            raise ValueError(
+                f"bbox_target must be fractions with x0 < x1, y0 < y1 in [0, 1], got {list(self.bbox_target)}"
+            )
         return self
 
 
@@ -53,7 +57,9 @@ class SmoothingOptions(PartConfig):
     """Temporal clean-up of the keypoints before rendering."""
 
     method: Literal["none", "one_euro", "savgol"] = Field("none", description="smoothing filter")
-    max_gap: int = Field(0, ge=0, description="fill dropouts of up to this many frames by linear interpolation (0: off)")
+    max_gap: int = Field(
+        0, ge=0, description="fill dropouts of up to this many frames by linear interpolation (0: off)"
+    )
     min_cutoff: float = Field(1.0, gt=0, description="one_euro: cutoff at rest in Hz (lower = smoother)")
     beta: float = Field(0.05, ge=0, description="one_euro: how fast the cutoff grows with speed (per pixel/s)")
     window: int = Field(7, ge=1, description="savgol: window length in frames (odd)")

@@ -55,6 +55,21 @@ def hand_edge_colors() -> list[tuple[float, float, float]]:
 
 
 _HAND_COLORS = hand_edge_colors()
+
+
+def _cv2():
+    """OpenCV, or a clear error saying how to install it."""
+    try:
+        import cv2
+    except ImportError:
+        from motionctx.errors import MotionctxError
+
+        raise MotionctxError(
+            "the pose renderer needs OpenCV, which is not installed", "pip install opencv-python-headless"
+        ) from None
+    return cv2
+
+
 _DARKEN_LUT = None
 
 
@@ -88,11 +103,14 @@ def draw_openpose(
 ) -> np.ndarray:
     """Draw people ``keypoints [P, 134, 2]`` (pixels, ``openpose_134``) onto ``canvas [H, W, 3]`` uint8.
 
-    ``canvas`` is drawn in place (RGB) and returned. ``confidence_colors`` multiplies each colour by
-    the score of what it draws (the lower endpoint score for a limb or hand edge).
+    ``canvas`` is drawn in place (RGB) and returned. As in ControlNet it must start black: the 0.6
+    darkening is applied only to the area the limbs touched, which on a black canvas is the same.
+    ``confidence_colors`` multiplies each colour by the score of what it draws (the lower endpoint
+    score for a limb or hand edge).
     """
-    import cv2
     import numpy as np
+
+    cv2 = _cv2()
 
     kp = np.clip(np.nan_to_num(np.asarray(keypoints, dtype=np.float64), nan=-_LIMITS), -_LIMITS, _LIMITS)
     sc = np.asarray(scores, dtype=np.float64)
@@ -100,11 +118,15 @@ def draw_openpose(
     conf = confidence_colors
     if body and people:
         b_kp, b_sc = kp[:, :18], sc[:, :18]
-        vis = b_sc > threshold
+        vis = (b_sc > threshold).tolist()
         xs, ys, ss = b_kp[..., 0].tolist(), b_kp[..., 1].tolist(), b_sc.tolist()
+        h, w = canvas.shape[:2]
+        x_lo, y_lo, x_hi, y_hi = w, h, -1, -1  # the area the limbs touched: only it needs darkening
         for i in range(17):
             a, b = OPENPOSE_LIMBS[i]
-            for n in np.flatnonzero(vis[:, a] & vis[:, b]).tolist():
+            for n in range(people):
+                if not (vis[n][a] and vis[n][b]):
+                    continue
                 xa, xb, ya, yb = xs[n][a], xs[n][b], ys[n][a], ys[n][b]
                 length = ((ya - yb) ** 2 + (xa - xb) ** 2) ** 0.5
                 angle = math.degrees(math.atan2(ya - yb, xa - xb))
@@ -112,11 +134,17 @@ def draw_openpose(
                     (int((xa + xb) / 2), int((ya + yb) / 2)), (int(length / 2), STICK_WIDTH), int(angle), 0, 360, 1
                 )
                 cv2.fillConvexPoly(canvas, poly, _scaled(BODY_COLORS[i], min(ss[n][a], ss[n][b]), conf))
-        cv2.LUT(canvas, _darken_lut(), dst=canvas)
+                (px0, py0), (px1, py1) = poly.min(axis=0).tolist(), poly.max(axis=0).tolist()
+                x_lo, y_lo, x_hi, y_hi = min(x_lo, px0), min(y_lo, py0), max(x_hi, px1), max(y_hi, py1)
+        x_lo, y_lo, x_hi, y_hi = max(x_lo, 0), max(y_lo, 0), min(x_hi, w - 1), min(y_hi, h - 1)
+        if x_lo <= x_hi and y_lo <= y_hi:
+            roi = canvas[y_lo : y_hi + 1, x_lo : x_hi + 1]
+            roi[...] = cv2.LUT(roi, _darken_lut())
         for i in range(18):
-            for n in np.flatnonzero(vis[:, i]).tolist():
-                center = (int(xs[n][i]), int(ys[n][i]))
-                cv2.circle(canvas, center, JOINT_RADIUS, _scaled(BODY_COLORS[i], ss[n][i], conf), thickness=-1)
+            for n in range(people):
+                if vis[n][i]:
+                    center = (int(xs[n][i]), int(ys[n][i]))
+                    cv2.circle(canvas, center, JOINT_RADIUS, _scaled(BODY_COLORS[i], ss[n][i], conf), thickness=-1)
     if hands and people:
         lo, hi = OPENPOSE_134_PARTS["left_hand"][0], OPENPOSE_134_PARTS["right_hand"][1]
         h_kp = np.concatenate([kp[:, lo : lo + 21], kp[:, hi - 21 : hi]])
@@ -153,8 +181,9 @@ def _small_point_visibility(kp: np.ndarray, sc: np.ndarray, threshold: float) ->
 
 def _draw_generic(canvas: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, skeleton, threshold: float) -> None:
     """Edges as 4 px lines in the skeleton's colours, joints as white dots (non-OpenPose formats)."""
-    import cv2
     import numpy as np
+
+    cv2 = _cv2()
 
     kp = np.clip(np.nan_to_num(keypoints.astype(np.float64), nan=-_LIMITS), -_LIMITS, _LIMITS)
     vis = scores > threshold
@@ -185,8 +214,8 @@ def render_poses(
     """
     import numpy as np
 
-    from motionctx.pose.mapping import convert, find_mappings
     from motionctx.errors import InputError
+    from motionctx.pose.mapping import convert, find_mappings
 
     h, w = size or poses.size
     if h < 1 or w < 1:
@@ -207,7 +236,14 @@ def render_poses(
             _draw_generic(out[t], kp[t], sc[t], poses.skeleton, threshold)
         else:
             draw_openpose(
-                out[t], kp[t], sc[t], body=body, hands=hands, face=face, threshold=threshold, confidence_colors=confidence_colors
+                out[t],
+                kp[t],
+                sc[t],
+                body=body,
+                hands=hands,
+                face=face,
+                threshold=threshold,
+                confidence_colors=confidence_colors,
             )
     return out
 

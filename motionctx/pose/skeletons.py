@@ -8,6 +8,8 @@ augmentation. Plugins add their own formats with :func:`register_skeleton`.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from motionctx.errors import InputError
 from motionctx.types import Skeleton
 
@@ -45,7 +47,7 @@ _FACE_CHAINS = (
     (57, 8, 7, 6, 5, 4, 3, 2, 1, 0),
     (8, 9, 10, 11, 12, 13, 14, 15, 16),
 )
-FACE_EDGES = tuple((a, b) for chain in _FACE_CHAINS for a, b in zip(chain, chain[1:]))
+FACE_EDGES = tuple(pair for chain in _FACE_CHAINS for pair in pairwise(chain))
 FACE_ROOT = 30
 
 OPENPOSE_BODY = (
@@ -113,7 +115,7 @@ def _build(name: str, *, feet: bool, face: bool, hands: bool) -> Skeleton:
     if face:
         base = len(names)
         names += [f"face_{i}" for i in range(68)]
-        face_parent = dict((b, a) for a, b in FACE_EDGES)
+        face_parent = {b: a for a, b in FACE_EDGES}
         parents += [0 if i == FACE_ROOT else base + face_parent[i] for i in range(68)]
         add((0, base + FACE_ROOT), "head", (255, 255, 255))
         for a, b in FACE_EDGES:
@@ -165,7 +167,13 @@ def _coco_wholebody() -> Skeleton:
 COCO_WHOLEBODY_133 = _coco_wholebody()
 
 #: Index ranges of the parts of ``openpose_134`` (start, stop).
-OPENPOSE_134_PARTS = {"body": (0, 18), "feet": (18, 24), "face": (24, 92), "left_hand": (92, 113), "right_hand": (113, 134)}
+OPENPOSE_134_PARTS = {
+    "body": (0, 18),
+    "feet": (18, 24),
+    "face": (24, 92),
+    "left_hand": (92, 113),
+    "right_hand": (113, 134),
+}
 
 _SKELETONS: dict[str, Skeleton] = {s.name: s for s in (COCO_WHOLEBODY_133, OPENPOSE_18, OPENPOSE_134)}
 

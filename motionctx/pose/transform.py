@@ -51,12 +51,9 @@ def fit_to_size(poses: PoseSequence, size: tuple[int, int], mode: str = "crop") 
     return from_numpy(poses, kp, sc, size=(h, w))
 
 
-def bbox(
-    keypoints: np.ndarray, scores: np.ndarray, threshold: float = 0.3, frames: slice | None = None
-) -> Box | None:
+def bbox(keypoints: np.ndarray, scores: np.ndarray, threshold: float = 0.3, frames: slice | None = None) -> Box | None:
     """The box around every joint scored above ``threshold`` in ``keypoints [T, P, K, 2]`` (all
     frames, or ``frames``, and all people); ``None`` when no joint is visible."""
-    import numpy as np
 
     kp, sc = (keypoints, scores) if frames is None else (keypoints[frames], scores[frames])
     pts = kp[sc > threshold]

@@ -1,0 +1,48 @@
+"""Flow-matching training pieces: noise levels, the noisy input and the masked velocity loss.
+
+Conventions (Wan / rectified flow): ``x_s = (1 - s) * x0 + s * noise`` for a noise level ``s`` in
+[0, 1], the model predicts the velocity ``noise - x0``, and is told the timestep ``1000 * s``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def sample_levels(
+    n: int,
+    *,
+    mode: str,
+    shift: float,
+    logit_mean: float = 0.0,
+    logit_std: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """``n`` noise levels in (0, 1) on the CPU.
+
+    ``mode``: ``uniform`` (u ~ U(0, 1)) or ``logit_normal`` (u = sigmoid(N(mean, std))); then the
+    flow shift of the sampling schedule is applied: ``s = shift * u / (1 + (shift - 1) * u)``.
+    """
+    if mode == "uniform":
+        u = torch.rand(n, generator=generator)
+    elif mode == "logit_normal":
+        u = torch.sigmoid(torch.randn(n, generator=generator) * logit_std + logit_mean)
+    else:
+        raise ValueError(f"unknown timestep sampling {mode!r}")
+    return shift * u / (1 + (shift - 1) * u)
+
+
+def noisy(x0: torch.Tensor, noise: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
+    """``(1 - s) x0 + s noise`` with one level per batch item."""
+    s = levels.view(-1, *([1] * (x0.ndim - 1))).to(x0)
+    return (1 - s) * x0 + s * noise
+
+
+def masked_error(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Summed squared error where ``weight`` (broadcast over channels) is 1, and the element count.
+
+    Divide the two (summed over batch parts) for the masked mean squared error.
+    """
+    w = weight.to(torch.float32).expand(pred.shape)
+    err = (pred.float() - target.float()).pow(2) * w
+    return err.sum(), w.sum()
