@@ -198,3 +198,12 @@ def test_secret_like_values_are_not_echoed() -> None:
     with pytest.raises(RecipeError) as err:
         G.parse_config({"api_key_env": "sk-very-secret-value"})
     assert "api_key_env" in err.value.message and "sk-very-secret-value" not in str(err.value)
+
+
+def test_area_scales_reference_keeping_aspect() -> None:
+    from motionctx.engines.inputs import fit_inputs
+    from motionctx.testing import random_image, random_video
+    from motionctx.types import Geometry
+
+    fitted = fit_inputs(random_image(200, 100), random_video(5, 20, 20), Geometry(size_multiple=16), area=128 * 64)
+    assert fitted.reference.size == (128, 64)

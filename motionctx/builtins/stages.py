@@ -75,6 +75,9 @@ class AnimateStage(Stage):
         prompt: Optional[str] = Field(None, description="fixed prompt; default: the text guider's description")
         seed: int = Field(0, description="random seed (segment i uses seed + i)")
         size: Optional[tuple[int, int]] = Field(None, description="output size [H, W]; default: the reference's")
+        area: Optional[int] = Field(
+            None, ge=64, description="without size: scale the reference to about this many pixels, aspect kept"
+        )
         max_frames: Optional[int] = Field(None, ge=1, description="use at most this many driving frames")
         segment_frames: int = Field(121, ge=1, description="frames per sampled segment for long clips")
         carry: Literal["last_frame", "reference"] = Field(
@@ -91,7 +94,7 @@ class AnimateStage(Stage):
         c = self.config
         backbone = pipeline.part("backbone")
         inputs = fit_inputs(
-            c.reference, c.driving, backbone.geometry, size=c.size, max_frames=c.max_frames,
+            c.reference, c.driving, backbone.geometry, size=c.size, area=c.area, max_frames=c.max_frames,
             snap_frames=False, warn=lambda m: pipeline.console.log(f"[yellow]{m}"),
         )
         steps_task = pipeline.progress.add_task("sampling", total=c.steps)

@@ -35,13 +35,15 @@ def fit_inputs(
     geometry: Geometry,
     *,
     size: tuple[int, int] | None = None,
+    area: int | None = None,
     max_frames: int | None = None,
     min_frames: int = 1,
     snap_frames: bool = True,
     warn: Callable[[str], None] | None = None,
 ) -> FittedInputs:
     """Read (if paths) and fit the inputs: the reference to ``size`` (default: its own size) snapped
-    to ``geometry.size_multiple``; the driving clip cut to ``max_frames`` and, with ``snap_frames``,
+    to ``geometry.size_multiple`` (with ``area``: scaled to about that many pixels, aspect kept);
+    the driving clip cut to ``max_frames`` and, with ``snap_frames``,
     to the frame rule. Every change is reported through ``warn`` and in ``notes``."""
     ref = read_image(reference) if not isinstance(reference, Image) else reference
     drv = read_video(driving, max_frames=max_frames) if not isinstance(driving, Video) else driving
@@ -55,6 +57,9 @@ def fit_inputs(
             "use a longer driving clip or lower the frame count",
         )
     want = size or ref.size
+    if size is None and area is not None:
+        scale = (area / (ref.size[0] * ref.size[1])) ** 0.5
+        want = (round(ref.size[0] * scale), round(ref.size[1] * scale))
     snapped = geometry.snap_size(*want)
     if snapped != ref.size:
         notes.append(f"reference resized from {ref.size[0]}x{ref.size[1]} to {snapped[0]}x{snapped[1]} (H x W): "
