@@ -161,6 +161,31 @@ class MotionSourceConformance(PartConformance):
         assert torch.equal(a.frames, b.frames)
 
 
+class PoseEstimatorConformance(PartConformance):
+    """``estimate`` returns a PoseSequence for every frame, in the video's pixel frame, with scores
+    in [0, 1]. Override :meth:`make_video` (and ``params``) to give the estimator what it needs."""
+
+    kind: ClassVar[str] = "pose_estimator"
+
+    def make_video(self) -> Any:
+        return random_video(3, 48, 64)
+
+    def test_estimate_contract(self) -> None:
+        import torch
+
+        from motionctx.types import PoseSequence
+
+        video = self.make_video()
+        estimator = self.build()
+        estimator.ensure_loaded()
+        poses = estimator.estimate(video)
+        assert isinstance(poses, PoseSequence)
+        assert poses.num_frames == video.num_frames and tuple(poses.size) == video.size
+        assert torch.isfinite(poses.keypoints).all()
+        if poses.scores.numel():
+            assert float(poses.scores.min()) >= 0.0 and float(poses.scores.max()) <= 1.0
+
+
 class QualityFilterConformance(PartConformance):
     """``score`` returns every declared dimension on the 1-5 scale."""
 
