@@ -1,0 +1,148 @@
+"""Parts that read the toy world's ground truth: ``toy_truth`` (pose estimator) and ``toy_caption``
+(text guider).
+
+A video on its own does not say which toy clip it is, so both parts are told: either the clip
+spec itself (``clip``: the seeds, as found in ``ToyClip.metadata["spec"]``) or the ``.toy.json``
+sidecar written next to toy media by ``save_clip`` / ``write_toy_assets``. Heavy modules load on
+first use, never at import.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import Field
+
+from motionctx.errors import InputError
+from motionctx.parts import PartConfig, PoseEstimator, TextGuider
+from motionctx_toy.spec import CharacterSpec, ClipSpec, MotionSpec
+
+if TYPE_CHECKING:
+    from motionctx.types import Image, PoseSequence, Video
+    from motionctx_toy.clip import ToyClip
+
+
+def _spec_from(clip: ClipSpec | None, sidecar: str | None, what: str) -> ClipSpec:
+    if clip is not None:
+        return clip
+    if sidecar:
+        from motionctx_toy.assets import read_sidecar
+
+        doc = read_sidecar(sidecar)
+        if not doc.get("spec"):
+            raise InputError(f"toy sidecar {sidecar!r} has no clip spec", "write it from a clip rendered from seeds")
+        return ClipSpec(**doc["spec"])
+    raise InputError(
+        f"{what} needs to know which toy clip it is looking at",
+        "set `clip` (a spec such as ToyClip.metadata['spec']) or `sidecar` (the .toy.json written next to toy media)",
+    )
+
+
+class ToyTruthEstimator(PoseEstimator):
+    """Exact keypoints of a toy clip, re-derived from its seeds (no estimation involved).
+
+    The video may have fewer frames than the clip (a prefix is returned) and another size of the
+    same aspect ratio (keypoints are scaled). With ``check_pixels`` the clip is rendered again
+    and a video that does not look like it is refused. Humanoids come back as ``openpose_18``,
+    quadrupeds and birds as ``toy_quadruped`` / ``toy_bird``.
+    """
+
+    name: ClassVar[str] = "toy_truth"
+    keypoint_format: ClassVar[str] = "openpose_18"
+
+    class Config(PartConfig):
+        clip: ClipSpec | None = Field(None, description="the toy clip spec (seeds), e.g. ToyClip.metadata['spec']")
+        sidecar: str | None = Field(None, description="path of the .toy.json sidecar written next to the toy video")
+        character: int | None = Field(None, ge=0, description="return only this character (index); default: all")
+        check_pixels: bool = Field(True, description="refuse a video whose pixels do not match the clip")
+        tolerance: float = Field(0.06, gt=0, description="largest mean absolute pixel difference accepted")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clip: ToyClip | None = None
+
+    def clip(self) -> ToyClip:
+        """The configured toy clip, rendered once."""
+        if self._clip is None:
+            from motionctx_toy.clip import render_spec
+
+            self._clip = render_spec(_spec_from(self.config.clip, self.config.sidecar, "toy_truth"))
+        return self._clip
+
+    def estimate(self, video: Video) -> PoseSequence:
+        import dataclasses
+
+        import torch
+
+        clip = self.clip()
+        t, size = video.num_frames, video.size
+        if t > clip.video.num_frames:
+            raise InputError(
+                f"toy_truth: the video has {t} frames but the toy clip only {clip.video.num_frames}",
+                "pass the video rendered from this clip (or a prefix of it)",
+            )
+        (ch, cw), (vh, vw) = clip.video.size, size
+        if abs((cw / ch) / (vw / vh) - 1) > 0.02:
+            raise InputError(f"toy_truth: the video is {vh}x{vw} but the toy clip is {ch}x{cw}, another aspect ratio")
+        if self.config.check_pixels:
+            self._check(video, clip)
+        seqs = clip.character_poses
+        if self.config.character is not None:
+            if self.config.character >= len(seqs):
+                raise InputError(f"toy_truth: character {self.config.character} of a clip with {len(seqs)}")
+            seqs = (seqs[self.config.character],)
+        elif len({s.skeleton.name for s in seqs}) > 1:
+            raise InputError("toy_truth: the clip mixes body families", "pick one with `character: INDEX`")
+        scale = torch.tensor([vw / cw, vh / ch])
+        kp = torch.cat([s.keypoints[:t] for s in seqs], dim=1) * scale
+        sc = torch.cat([s.scores[:t] for s in seqs], dim=1)
+        return dataclasses.replace(seqs[0], keypoints=kp, scores=sc, size=size, fps=video.fps)
+
+    def _check(self, video: Video, clip: ToyClip) -> None:
+        import torch.nn.functional as F
+
+        frames = video.frames
+        ref = clip.video.frames[: video.num_frames]
+        if frames.shape[-2:] != ref.shape[-2:]:
+            ref = F.interpolate(ref, size=frames.shape[-2:], mode="bilinear", align_corners=False)
+        diff = float((frames - ref).abs().mean())
+        if diff > self.config.tolerance:
+            raise InputError(
+                f"toy_truth: the video does not match the toy clip (mean pixel difference {diff:.3f})",
+                "point `clip`/`sidecar` at the clip this video was rendered from, or set check_pixels: false",
+            )
+
+
+class ToyCaptionGuider(TextGuider):
+    """A plain-English prompt from the generator's own data: the reference's identity and the
+    driving clip's motion, e.g. "A stocky humanoid with ... It walks to the left."
+
+    The identity comes from ``character``, else the reference sidecar, else the driving clip's
+    first character; the motion from the driving clip (``clip`` or ``driving_sidecar``).
+    """
+
+    name: ClassVar[str] = "toy_caption"
+
+    class Config(PartConfig):
+        character: CharacterSpec | None = Field(None, description="the identity shown in the reference")
+        reference_sidecar: str | None = Field(None, description="the .toy.json written next to the reference image")
+        clip: ClipSpec | None = Field(None, description="the driving clip's spec (its first character's motion)")
+        driving_sidecar: str | None = Field(None, description="the .toy.json written next to the driving video")
+        motion: MotionSpec | None = Field(None, description="override the driving motion (seed, kind)")
+
+    def describe(self, reference: Image, driving: Video) -> str:
+        from motionctx_toy.captions import describe_character, describe_motion
+        from motionctx_toy.character import make_character
+        from motionctx_toy.motion import make_motion
+
+        cfg = self.config
+        spec = _spec_from(cfg.clip, cfg.driving_sidecar, "toy_caption")
+        identity = cfg.character
+        if identity is None and cfg.reference_sidecar:
+            identity = _spec_from(None, cfg.reference_sidecar, "toy_caption").characters[0]
+        identity = identity or spec.characters[0]
+        family = spec.characters[0].family
+        motion_spec = cfg.motion or spec.motions[0]
+        motion = make_motion(motion_spec.seed, family, spec.frames, kind=motion_spec.kind)
+        who = describe_character(make_character(identity.seed, identity.family))
+        return f"{who[0].upper()}{who[1:]}. It {describe_motion(motion)}."

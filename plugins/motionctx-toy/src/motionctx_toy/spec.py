@@ -1,0 +1,58 @@
+"""A toy clip written down as seeds: enough to render it again, exactly.
+
+Kept free of numpy and torch so that part Configs (``toy_truth``, ``toy_caption``) can use it
+while plugin discovery stays light.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CharacterSpec(_Spec):
+    """One identity: its family and seed."""
+
+    family: str = Field(description="humanoid, quadruped or bird")
+    seed: int = Field(ge=0, description="identity seed (< 1000000 train, >= 1000000 held out)")
+
+
+class MotionSpec(_Spec):
+    """One motion of the character's family: its seed and, optionally, a forced kind."""
+
+    seed: int = Field(ge=0, description="motion seed (< 1000000 train, >= 1000000 held out)")
+    kind: str | None = Field(None, description="force a motion kind (walk, wave, ...); default: from the seed")
+
+
+class PlacementSpec(_Spec):
+    """Where a character's motion lands in the frame (see motionctx_toy.posing.Placement)."""
+
+    x: float = 0.5
+    span: float = 1.0
+    scale: float = 1.0
+    ground: float | None = None
+
+
+class ClipSpec(_Spec):
+    """Everything that determines a rendered toy clip."""
+
+    characters: list[CharacterSpec] = Field(min_length=1, description="the characters, back to front")
+    motions: list[MotionSpec] = Field(min_length=1, description="one motion per character")
+    frames: int = Field(9, ge=1, description="number of frames")
+    size: tuple[int, int] = Field((64, 64), description="(height, width) in pixels")
+    background: int = Field(0, ge=0, description="background seed")
+    background_kind: str | None = Field(None, description="force plain, stripes, bars, checks or horizon")
+    placements: list[PlacementSpec] | None = Field(None, description="per character; default: automatic lanes")
+    fps: float = Field(8.0, gt=0)
+    supersample: int = Field(1, ge=1, le=4, description="render at this multiple and average (antialiasing)")
+
+    @field_validator("motions")
+    @classmethod
+    def _one_per_character(cls, v: list[MotionSpec], info) -> list[MotionSpec]:
+        chars = info.data.get("characters")
+        if chars is not None and len(v) != len(chars):
+            raise ValueError(f"{len(v)} motions for {len(chars)} characters; give one motion per character")
+        return v

@@ -1,0 +1,161 @@
+"""The toy world's front door: seeded characters, motions, clips and cross-identity cases.
+
+``ToyWorld(split="train")`` only accepts training seeds (0..999999) and derives every sub-seed
+inside that range; ``ToyWorld(split="heldout")`` does the same from 1000000 upwards, so held-out
+identities, motions and backgrounds never appear in training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from motionctx.errors import InputError
+from motionctx_toy import seeds
+from motionctx_toy.background import Background, make_background
+from motionctx_toy.character import Character, make_character
+from motionctx_toy.clip import ToyClip, default_placements, render_clip, render_spec
+from motionctx_toy.families import FAMILIES
+from motionctx_toy.motion import Motion, make_motion
+from motionctx_toy.spec import ClipSpec
+
+if TYPE_CHECKING:
+    from motionctx.types import Image, Sample
+
+
+@dataclass(frozen=True, eq=False)
+class CrossIdentityCase:
+    """A benchmark case: animate identity A (``reference``) with the motion that identity B
+    performs in ``driving``; ``target`` is A performing that motion on the reference's background
+    (the exact answer). ``reference_clip`` is the reference as a one-frame clip with its pose."""
+
+    reference: Image
+    reference_clip: ToyClip
+    driving: ToyClip
+    target: ToyClip
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def sample(self) -> Sample:
+        """The case as a training/evaluation :class:`~motionctx.types.Sample` (reference, driving,
+        target video and the caption of A performing the driving motion)."""
+        from motionctx.types import Sample
+
+        return Sample(reference=self.reference, driving=self.driving.video, target=self.target.video,
+                      text=self.target.caption, metadata=dict(self.metadata))
+
+
+@dataclass(frozen=True)
+class ToyWorld:
+    """Seeded access to the toy world for one split, at one frame size and clip length."""
+
+    split: str = "train"
+    size: tuple[int, int] = (64, 64)
+    frames: int = 9
+    fps: float = 8.0
+    families: tuple[str, ...] = tuple(FAMILIES)
+    supersample: int = 1
+
+    def __post_init__(self) -> None:
+        if self.split not in seeds.SPLITS:
+            raise InputError(f"unknown split {self.split!r}", "use split='train' or split='heldout'")
+        unknown = [f for f in self.families if f not in FAMILIES]
+        if unknown or not self.families:
+            raise InputError(f"unknown toy families {unknown}", f"families: {', '.join(FAMILIES)}")
+
+    # ------------------------------------------------------------ seeds
+    def seed(self, index: int) -> int:
+        """The ``index``-th seed of this world's split."""
+        return seeds.index_to_seed(index, self.split)
+
+    def _check(self, seed: int, what: str) -> int:
+        return seeds.check_seed(seed, self.split, what)
+
+    def _family(self, seed: int, family: str | None, *purpose: str) -> str:
+        if family is not None:
+            if family not in FAMILIES:
+                raise InputError(f"unknown toy family {family!r}", f"families: {', '.join(FAMILIES)}")
+            return family
+        r = seeds.rng(seed, "family", *purpose)
+        return self.families[int(r.integers(len(self.families)))]
+
+    # ------------------------------------------------------------ building blocks
+    def character(self, seed: int, family: str | None = None) -> Character:
+        """The identity for ``seed`` (family drawn from the seed when not given)."""
+        self._check(seed, "character seed")
+        return make_character(seed, self._family(seed, family, "character"))
+
+    def motion(self, seed: int, family: str, frames: int | None = None, kind: str | None = None) -> Motion:
+        """The motion for ``seed`` in ``family``; ``kind`` forces walk, wave, ... (see motion_kinds)."""
+        self._check(seed, "motion seed")
+        return make_motion(seed, self._family(seed, family), frames or self.frames, kind=kind)
+
+    def background(self, seed: int, avoid: Iterable[Iterable[float]] = ()) -> Background:
+        self._check(seed, "background seed")
+        return make_background(seed, avoid)
+
+    def render(self, characters: Character | Sequence[Character], motions: Motion | Sequence[Motion],
+               background: Background | int | None = None) -> ToyClip:
+        """render_clip at this world's size, frame count and fps."""
+        return render_clip(characters, motions, self.size, self.frames, background, fps=self.fps,
+                           supersample=self.supersample)
+
+    # ------------------------------------------------------------ clips
+    def spec(self, seed: int, family: str | None = None, characters: int = 1, mixed: bool = False) -> ClipSpec:
+        """The spec of clip ``seed``: ``characters`` identities (one family unless ``mixed``)."""
+        self._check(seed, "clip seed")
+        if characters < 1:
+            raise InputError(f"a clip needs at least one character, got {characters}")
+        fam = self._family(seed, family, "clip")
+        chars, mots = [], []
+        for i in range(characters):
+            f = self._family(seed, None, "clip", str(i)) if mixed and family is None else fam
+            chars.append({"family": f, "seed": seeds.derive_seed(seed, self.split, "clip", i, "character")})
+            mots.append({"seed": seeds.derive_seed(seed, self.split, "clip", i, "motion")})
+        return ClipSpec(
+            characters=chars, motions=mots, frames=self.frames, size=self.size,
+            background=seeds.derive_seed(seed, self.split, "clip", "background"),
+            placements=[p.as_dict() for p in default_placements(characters)], fps=self.fps,
+            supersample=self.supersample,
+        )
+
+    def clip(self, seed: int, family: str | None = None, characters: int = 1, mixed: bool = False) -> ToyClip:
+        """A rendered clip for ``seed`` (see :meth:`spec`)."""
+        return render_spec(self.spec(seed, family, characters, mixed))
+
+    def cross_identity_case(self, seed: int, family: str | None = None) -> CrossIdentityCase:
+        """Reference of identity A, driving clip of identity B with motion M, and A performing M."""
+        self._check(seed, "case seed")
+        fam = self._family(seed, family, "case")
+
+        def sub(*purpose: str | int) -> int:
+            return seeds.derive_seed(seed, self.split, "case", *purpose)
+
+        a_seed, b_seed = sub("a"), sub("b")
+        if b_seed == a_seed:
+            b_seed = sub("b", 1)
+        a, b = make_character(a_seed, fam), make_character(b_seed, fam)
+        m_seed, r_seed = sub("motion"), sub("reference-motion")
+        motion = make_motion(m_seed, fam, self.frames)
+        ref_motion = make_motion(r_seed, fam, self.frames)
+        still = ref_motion.frame(int(seeds.rng(seed, "case", "still").integers(self.frames)))
+        bg_a = make_background(sub("background-a"), avoid=list(a.colours.values()))
+        bg_b = make_background(sub("background-b"), avoid=list(b.colours.values()))
+        kw: dict[str, Any] = {"size": self.size, "fps": self.fps, "supersample": self.supersample}
+        reference_clip = render_clip(a, still, frames=1, background=bg_a, **kw)
+        driving = render_clip(b, motion, frames=self.frames, background=bg_b, **kw)
+        target = render_clip(a, motion, frames=self.frames, background=bg_a, **kw)
+        meta = {
+            "seed": seed, "split": self.split, "family": fam, "identity_a": a_seed, "identity_b": b_seed,
+            "motion": m_seed, "reference_motion": r_seed, "caption": target.caption,
+            "reference_spec": reference_clip.metadata.get("spec"), "driving_spec": driving.metadata.get("spec"),
+            "target_spec": target.metadata.get("spec"),
+        }
+        return CrossIdentityCase(reference_clip.frame(0), reference_clip, driving, target, meta)
+
+
+def cross_identity_case(seed: int, split: str | None = None, family: str | None = None,
+                        size: tuple[int, int] = (64, 64), frames: int = 9) -> CrossIdentityCase:
+    """Shortcut for ``ToyWorld(split, size, frames).cross_identity_case(seed)``; the split defaults
+    to the one ``seed`` belongs to."""
+    return ToyWorld(split or seeds.split_of(seed), size, frames).cross_identity_case(seed, family)

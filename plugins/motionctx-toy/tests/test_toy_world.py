@@ -1,0 +1,191 @@
+"""The toy world: determinism, splits, retargeting, masks, multi-character scenes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from motionctx_toy import (
+    FAMILIES,
+    HELDOUT_START,
+    ClipSpec,
+    ToyWorld,
+    make_character,
+    make_motion,
+    motion_kinds,
+    render_clip,
+    render_spec,
+)
+from motionctx_toy.metrics import foreground_mask
+from motionctx_toy.posing import pose
+from motionctx_toy.skeletons import KEYPOINTS, skeleton_for
+
+from motionctx.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def world() -> ToyWorld:
+    return ToyWorld(split="train")
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_same_seed_gives_the_same_clip(world: ToyWorld, family: str) -> None:
+    a, b = world.clip(11, family=family), world.clip(11, family=family)
+    assert torch.equal(a.video.frames, b.video.frames)
+    assert torch.equal(a.poses.keypoints, b.poses.keypoints)
+    assert torch.equal(a.mask, b.mask)
+    assert a.caption == b.caption
+    assert world.character(5, family).describe() == world.character(5, family).describe()
+    assert not torch.equal(a.video.frames, world.clip(12, family=family).video.frames)
+
+
+def test_clip_shapes_and_types(world: ToyWorld) -> None:
+    clip = world.clip(3, family="humanoid")
+    assert clip.video.frames.shape == (9, 3, 64, 64)
+    assert clip.video.frames.dtype == torch.float32
+    assert clip.mask.shape == (9, 1, 64, 64)
+    assert clip.character_masks.shape == (1, 9, 1, 64, 64)
+    assert clip.poses.keypoints.shape == (9, 1, 18, 2)
+    assert clip.background.shape == (3, 64, 64)
+    assert ToyWorld(size=(48, 80), frames=17).clip(3).video.frames.shape == (17, 3, 48, 80)
+    ch, m = world.character(2, "bird"), world.motion(2, "bird", frames=5)
+    assert world.render(ch, m).video.frames.shape == (9, 3, 64, 64)  # resampled to the world's length
+
+
+def test_splits_keep_their_seed_ranges() -> None:
+    train, held = ToyWorld(split="train"), ToyWorld(split="heldout")
+    assert held.seed(0) == HELDOUT_START and train.seed(7) == 7
+    with pytest.raises(InputError, match="outside the train seed range"):
+        train.character(HELDOUT_START)
+    with pytest.raises(InputError, match="outside the heldout seed range"):
+        held.clip(5)
+    with pytest.raises(InputError):
+        ToyWorld(split="test")
+    for world, inside in ((train, lambda s: s < HELDOUT_START), (held, lambda s: s >= HELDOUT_START)):
+        for i in range(20):
+            spec = world.spec(world.seed(i), characters=2)
+            seeds = [c.seed for c in spec.characters] + [m.seed for m in spec.motions] + [spec.background]
+            assert all(inside(s) for s in seeds), seeds
+        case = world.cross_identity_case(world.seed(3))
+        assert all(inside(case.metadata[k]) for k in ("identity_a", "identity_b", "motion", "reference_motion"))
+    assert held.clip(held.seed(1)).metadata["split"] == "heldout"
+
+
+def test_motion_is_the_same_at_any_frame_count() -> None:
+    for family in FAMILIES:
+        m9, m17 = make_motion(42, family, 9), make_motion(42, family, 17)
+        assert m9.kind == m17.kind
+        np.testing.assert_allclose(m17.offsets[::2], m9.offsets, atol=1e-5)
+        np.testing.assert_allclose(m17.root_x[::2], m9.root_x, atol=1e-5)
+        np.testing.assert_allclose(m17.resample(9).offsets, m9.offsets, atol=1e-5)
+        np.testing.assert_allclose(m9.resample(17).offsets[::2], m9.offsets, atol=1e-6)
+
+
+def test_every_motion_kind_renders() -> None:
+    for family in FAMILIES:
+        ch = make_character(1, family)
+        for kind in motion_kinds(family):
+            clip = render_clip(ch, make_motion(2, family, 9, kind=kind))
+            assert clip.mask.sum() > 20, (family, kind)
+            assert clip.metadata["motions"][0]["kind"] == kind
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_a_motion_retargets_to_any_identity(family: str) -> None:
+    a, b = make_character(100, family), make_character(200, family)
+    motion = make_motion(300, family, 9)
+    pa, pb = pose(a, motion, (64, 64)), pose(b, motion, (64, 64))
+    np.testing.assert_allclose(pa.angles, pb.angles)  # identical joint angles
+    plan = pa.rig.plan
+    ji = plan.joint_index
+    ratios = []
+    for bone in plan.bones:
+        c, p = ji[bone.joint], ji[bone.parent]
+        va, vb = pa.joints[:, c] - pa.joints[:, p], pb.joints[:, c] - pb.joints[:, p]
+        la, lb = np.linalg.norm(va, axis=-1), np.linalg.norm(vb, axis=-1)
+        ok = (la > 0.5) & (lb > 0.5)
+        cos = (va * vb).sum(-1)[ok] / (la * lb)[ok]
+        np.testing.assert_allclose(cos, 1.0, atol=1e-3)  # same bone directions in the image
+        ratios.append(float(np.median(la[ok] / lb[ok])) if ok.any() else 1.0)
+    assert max(ratios) / min(ratios) > 1.2  # but different proportions, not just a rescale
+
+
+def test_humanoid_uses_openpose_order() -> None:
+    from motionctx.pose import get_skeleton
+
+    assert skeleton_for("humanoid") is get_skeleton("openpose_18")
+    ch = make_character(4, "humanoid")
+    m = make_motion(4, "humanoid", 1, kind="wave")
+    still = dataclasses.replace(m, offsets=np.zeros_like(m.offsets), yaw=np.zeros(1, np.float32),
+                                roll=np.zeros(1, np.float32))
+    kp = dict(zip(KEYPOINTS["humanoid"], render_clip(ch, still).poses.keypoints[0, 0].tolist()))
+    assert kp["r_shoulder"][0] < kp["neck"][0] < kp["l_shoulder"][0]  # facing the camera: right side on the left
+    assert kp["r_hip"][0] < kp["l_hip"][0] and kp["r_eye"][0] < kp["l_eye"][0]
+    assert kp["nose"][1] < kp["neck"][1] < kp["r_hip"][1] < kp["r_knee"][1] < kp["r_ankle"][1]
+
+
+@pytest.mark.parametrize("characters,mixed", [(1, False), (2, False), (3, True)])
+def test_masks_match_rendered_pixels(world: ToyWorld, characters: int, mixed: bool) -> None:
+    for seed in range(4):
+        clip = world.clip(seed, characters=characters, mixed=mixed)
+        frames, bg, mask = clip.video.frames, clip.background, clip.mask
+        outside = mask[:, 0] == 0
+        assert torch.equal(frames.permute(0, 2, 3, 1)[outside], bg.permute(1, 2, 0).expand_as(frames.permute(0, 2, 3, 1))[outside])
+        assert torch.equal(foreground_mask(frames, bg), mask)  # every character pixel stands out
+        assert torch.equal(clip.character_masks.sum(0), mask)  # per-character masks partition the mask
+
+
+def test_keypoints_lie_on_their_character(world: ToyWorld) -> None:
+    hits = total = 0
+    for seed in range(12):
+        clip = world.clip(seed)
+        kp, sc = clip.poses.keypoints[:, 0], clip.poses.scores[:, 0]
+        x = kp[..., 0].long().clamp(0, 63)
+        y = kp[..., 1].long().clamp(0, 63)
+        on = clip.mask[torch.arange(9)[:, None], 0, y, x] > 0
+        hits += int(on[sc > 0].sum())
+        total += int((sc > 0).sum())
+    assert hits / total > 0.9
+
+
+def test_multi_character_scenes(world: ToyWorld) -> None:
+    clip = world.clip(21, family="bird", characters=3)
+    assert clip.poses.keypoints.shape == (9, 3, 19, 2)
+    assert clip.character_masks.shape[0] == 3
+    assert all(clip.character_masks[i].sum() > 0 for i in range(3))
+    mixed = world.clip(8, characters=3, mixed=True)
+    families = [c["family"] for c in mixed.metadata["characters"]]
+    assert len(mixed.character_poses) == 3
+    if len(set(families)) > 1:
+        with pytest.raises(InputError, match="mixes body families"):
+            _ = mixed.poses
+    assert mixed.caption.count(". It ") == 3
+
+
+def test_spec_renders_the_same_clip(world: ToyWorld) -> None:
+    clip = world.clip(33, characters=2)
+    again = render_spec(ClipSpec(**clip.metadata["spec"]))
+    assert torch.equal(clip.video.frames, again.video.frames)
+    assert torch.equal(clip.poses.keypoints, again.poses.keypoints)
+
+
+def test_supersampled_clips_stay_consistent() -> None:
+    clip = ToyWorld(supersample=2).clip(5)
+    assert set(clip.mask.unique().tolist()) <= {0.0, 1.0}
+    assert 0.0 <= float(clip.video.frames.min()) and float(clip.video.frames.max()) <= 1.0
+    plain = ToyWorld().clip(5)
+    assert torch.equal(clip.poses.keypoints, plain.poses.keypoints)
+    assert (clip.mask != plain.mask).float().mean() < 0.02
+
+
+def test_bad_inputs_are_reported() -> None:
+    with pytest.raises(InputError, match="unknown toy family"):
+        make_character(1, "fish")
+    with pytest.raises(InputError, match="cannot drive"):
+        render_clip(make_character(1, "bird"), make_motion(1, "humanoid", 9))
+    with pytest.raises(InputError, match="one motion per character"):
+        render_clip([make_character(1, "bird")] * 2, make_motion(1, "bird", 9))
+    with pytest.raises(InputError, match="kind"):
+        make_motion(1, "bird", 9, kind="moonwalk")
