@@ -1,4 +1,4 @@
-"""Entry point of motionctx-toy: registers ``toy_truth`` and ``toy_caption``; importing it also
+"""Entry point of motionctx-toy: registers ``toy_truth``, ``toy_caption`` and the toy stages; importing it also
 makes the ``toy_quadruped`` and ``toy_bird`` keypoint formats known to ``motionctx.pose``.
 Importing this module loads neither numpy nor torch."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import motionctx_toy.skeletons  # noqa: F401  (registers the toy keypoint formats)
 from motionctx.hookspecs import hookimpl
 from motionctx_toy.parts import ToyCaptionGuider, ToyTruthEstimator
+from motionctx_toy.stages import ToyDatasetStage, ToyModelStage
 
 
 @hookimpl
@@ -17,3 +18,9 @@ def register_pose_estimators(register) -> None:
 @hookimpl
 def register_text_guiders(register) -> None:
     register(ToyCaptionGuider)
+
+
+@hookimpl
+def register_stages(register) -> None:
+    register(ToyModelStage)
+    register(ToyDatasetStage)

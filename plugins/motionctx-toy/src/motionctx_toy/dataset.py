@@ -1,0 +1,51 @@
+"""Toy training sets on disk: rendered clips, keypoints and captions listed in a JSONL manifest.
+
+Writing is resumable: a clip whose files exist is not rendered again, and the manifest is
+rewritten atomically at the end, so an interrupted run leaves a usable folder and a re-run finishes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from motionctx.io import atomic_write_text
+from motionctx_toy.assets import poses_path, save_clip, sidecar_path
+from motionctx_toy.seeds import HELDOUT_START
+from motionctx_toy.world import ToyWorld
+
+
+def write_toy_dataset(
+    folder: str | Path,
+    count: int,
+    *,
+    first_seed: int = 0,
+    split: str = "train",
+    size: tuple[int, int] = (64, 64),
+    frames: int = 9,
+    families: tuple[str, ...] = ("humanoid",),
+    track: Callable[[Iterable[int], str], Iterable[int]] | None = None,
+) -> Path:
+    """Render ``count`` clips (seeds ``first_seed ...``) into ``folder``; returns ``manifest.jsonl``.
+
+    Each manifest line: ``{"id", "path", "caption", "keypoints"}`` with paths relative to the folder.
+    """
+    import json
+
+    if split == "train" and first_seed + count > HELDOUT_START:
+        raise ValueError(f"training seeds must stay below {HELDOUT_START}")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    world = ToyWorld(split=split, size=size, frames=frames, families=families)
+    seeds = range(first_seed, first_seed + count)
+    lines = []
+    for seed in track(seeds, "rendering toy clips") if track else seeds:
+        name = f"clip{seed:07d}"
+        video = out / f"{name}.mp4"
+        if not (video.is_file() and sidecar_path(video).is_file() and poses_path(video).is_file()):
+            save_clip(video, world.clip(seed))
+        caption = json.loads(sidecar_path(video).read_text())["caption"]
+        lines.append(json.dumps({"id": name, "path": video.name, "caption": caption, "keypoints": poses_path(video).name}))
+    manifest = out / "manifest.jsonl"
+    atomic_write_text(manifest, "\n".join(lines) + "\n")
+    return manifest

@@ -1,0 +1,83 @@
+"""The toy model's starting point: a tiny Wan-architecture pipeline folder, randomly initialised.
+
+It is the same diffusers layout as the real Wan 2.1 image-to-video checkpoints (``model_index.json``,
+``transformer/``, ``vae/``, ``text_encoder/``, ``tokenizer/``, ``scheduler/``) so the ``wan_i2v``
+backbone loads it unchanged; only the VAE is our parameter-free packing autoencoder and there is
+no CLIP image encoder (``image_dim`` is null, like Wan 2.2's image-to-video models).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+#: Sizes of the bundled toy model (the feasibility notes' measured configuration, in latent space).
+TOY_SIZES: dict[str, Any] = {
+    "patch": 4,  # packing: 4x4 pixels -> 48 channels
+    "num_layers": 4,
+    "num_attention_heads": 4,
+    "attention_head_dim": 32,
+    "ffn_dim": 512,
+    "freq_dim": 64,
+    "text_dim": 32,
+    "text_layers": 2,
+    "flow_shift": 3.0,
+}
+
+
+def build_toy_model(folder: str | Path, seed: int = 0, **sizes: Any) -> Path:
+    """Write the randomly initialised toy pipeline to ``folder`` (atomically: a temporary folder
+    renamed into place) and return its path."""
+    import shutil
+    import tempfile
+
+    import torch
+    from diffusers import UniPCMultistepScheduler, WanImageToVideoPipeline, WanTransformer3DModel
+
+    from motionctx_toy.vae import PackedVideoAutoencoder
+    from motionctx_wan.tiny import _text_encoder, _tokenizer
+
+    unknown = set(sizes) - set(TOY_SIZES)
+    if unknown:
+        raise ValueError(f"unknown sizes {sorted(unknown)}; known: {sorted(TOY_SIZES)}")
+    s = {**TOY_SIZES, **sizes}
+    folder = Path(folder)
+    vae = PackedVideoAutoencoder(patch=s["patch"])
+    z = vae.config.z_dim
+    tokenizer = _tokenizer()
+    torch.manual_seed(seed)
+    text_encoder = _text_encoder(len(tokenizer), s)
+    torch.manual_seed(seed + 1)
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=s["num_attention_heads"],
+        attention_head_dim=s["attention_head_dim"],
+        in_channels=2 * z + 1,  # noise | 1 mask channel (temporal factor 1) | condition
+        out_channels=z,
+        text_dim=s["text_dim"],
+        freq_dim=s["freq_dim"],
+        ffn_dim=s["ffn_dim"],
+        num_layers=s["num_layers"],
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        image_dim=None,
+        rope_max_seq_len=256,
+    )
+    scheduler = UniPCMultistepScheduler(
+        prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=s["flow_shift"], num_train_timesteps=1000
+    )
+    pipe = WanImageToVideoPipeline(
+        tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=scheduler,
+        image_encoder=None, image_processor=None,
+    )
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        pipe.save_pretrained(tmp, safe_serialization=True)
+        if folder.exists():
+            shutil.rmtree(folder)
+        tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder

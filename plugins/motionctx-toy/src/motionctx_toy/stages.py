@@ -1,0 +1,67 @@
+"""Recipe stages of the toy world: ``toy_model`` (a fresh tiny pipeline) and ``toy_dataset``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import Field
+
+from motionctx.parts import PartConfig, Stage, StageResult
+
+if TYPE_CHECKING:
+    from motionctx.pipeline import Pipeline
+
+
+class ToyModelStage(Stage):
+    """Write a randomly initialised tiny Wan-architecture pipeline (packing VAE, tiny UMT5 and
+    transformer) to start toy training from. Skipped when the folder already holds one."""
+
+    name: ClassVar[str] = "toy_model"
+
+    class Config(PartConfig):
+        folder: str = Field(description="where to write the pipeline folder")
+        seed: int = Field(0, description="initialisation seed")
+        patch: int = Field(4, ge=1, description="packing autoencoder: pixels per side of one latent cell")
+        num_layers: int = Field(4, ge=1, description="transformer blocks")
+        num_attention_heads: int = Field(4, ge=1, description="attention heads")
+        attention_head_dim: int = Field(32, ge=8, description="width of one head")
+        ffn_dim: int = Field(512, ge=8, description="feed-forward width")
+
+    def run(self, pipeline: Pipeline) -> StageResult:
+        from pathlib import Path
+
+        from motionctx_toy.model import build_toy_model
+
+        c = self.config
+        folder = Path(c.folder)
+        if (folder / "model_index.json").is_file():
+            pipeline.console.log(f"toy_model: {folder} exists, kept")
+        else:
+            sizes = c.model_dump(exclude={"folder", "seed"})
+            build_toy_model(folder, seed=c.seed, **sizes)
+        return StageResult({"model": folder})
+
+
+class ToyDatasetStage(Stage):
+    """Render toy clips with ground-truth keypoints and captions, listed in ``manifest.jsonl``."""
+
+    name: ClassVar[str] = "toy_dataset"
+
+    class Config(PartConfig):
+        folder: str = Field(description="output folder of clips and manifest.jsonl")
+        count: int = Field(1000, ge=1, description="number of clips")
+        first_seed: int = Field(0, ge=0, description="seed of the first clip")
+        split: Literal["train", "heldout"] = Field("train", description="seed range the clips come from")
+        size: tuple[int, int] = Field((64, 64), description="frame size [H, W]")
+        frames: int = Field(9, ge=1, description="frames per clip")
+        families: tuple[str, ...] = Field(("humanoid",), description="body families to draw")
+
+    def run(self, pipeline: Pipeline) -> StageResult:
+        from motionctx_toy.dataset import write_toy_dataset
+
+        c = self.config
+        manifest = write_toy_dataset(
+            c.folder, c.count, first_seed=c.first_seed, split=c.split, size=c.size, frames=c.frames,
+            families=c.families, track=pipeline.track,
+        )
+        return StageResult({"manifest": manifest}, {"clips": c.count})
