@@ -6,8 +6,8 @@ stage resolved in the registry and its ``with:`` validated against the part's Co
 heavy modules are loaded. Errors name the file, the key path, the bad value and what is allowed.
 
 Interpolation: ``${NAME}`` / ``${NAME:-default}`` read environment variables; a name with a dot
-(``${inputs.reference}``) refers to another key of the recipe; ``${recipe_dir}`` is the folder of
-the recipe file.
+(``${inputs.reference}``) or a lower-case top-level key (``${output}``, ``${name}``) refers to the
+recipe itself; ``${recipe_dir}`` is the folder of the recipe file.
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ def interpolate(data: dict[str, Any], *, recipe_dir: Path | None, file: str | No
             name = name.strip()
             if name == "recipe_dir":
                 return str(recipe_dir or Path.cwd())
-            if "." in name:
+            if "." in name or (name.islower() and name in data and name != "recipe_dir"):
                 try:
                     value = _lookup(data, name)
                 except KeyError:
@@ -267,7 +267,9 @@ def check_requires(requires: Any, file: str | None) -> None:
             )
 
 
-def _validate_part(registry: Any, kind: str, spec: Any, key: str, file: str | None) -> tuple[str, dict[str, Any]]:
+def _validate_part(
+    registry: Any, kind: str, spec: Any, key: str, file: str | None, use_key: str = "use"
+) -> tuple[str, dict[str, Any]]:
     from motionctx.errors import UnknownPartError
 
     if not isinstance(spec, dict) or "use" not in spec:
@@ -283,7 +285,7 @@ def _validate_part(registry: Any, kind: str, spec: Any, key: str, file: str | No
     try:
         cls = registry.get(kind, str(use))
     except UnknownPartError as exc:
-        raise RecipeError(exc.message + f" (got {use!r})", exc.hint, file=file, key=f"{key}.use") from None
+        raise RecipeError(exc.message, exc.hint, file=file, key=f"{key}.{use_key}") from None
     try:
         cls.parse_config(params, where=f"{key}.with")
     except RecipeError as exc:
@@ -341,7 +343,7 @@ def validate(data: dict[str, Any], *, file: str | None = None, registry: Any = N
         if not isinstance(spec, dict) or "run" not in spec:
             raise RecipeError(f"expected a mapping with `run:`, got {spec!r}", file=file, key=key)
         name = spec.get("name") or spec["run"]
-        use, params = _validate_part(registry, "stage", {"use": spec["run"], "with": spec.get("with") or {}}, key, file)
+        use, params = _validate_part(registry, "stage", {"use": spec["run"], "with": spec.get("with") or {}}, key, file, "run")
         for slot in registry.build("stage", use, params).required_slots():
             if slot not in parts:
                 raise RecipeError(

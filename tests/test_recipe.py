@@ -207,3 +207,9 @@ def test_area_scales_reference_keeping_aspect() -> None:
 
     fitted = fit_inputs(random_image(200, 100), random_video(5, 20, 20), Geometry(size_multiple=16), area=128 * 64)
     assert fitted.reference.size == (128, 64)
+
+
+def test_lowercase_top_level_keys_are_recipe_references(tmp_path: Path) -> None:
+    p = _write(tmp_path, "motionctx: 1\nname: run7\noutput: out/${name}\nparts:\n  text: {use: static, with: {prompt: '${output}/x'}}\n")
+    r = load_recipe(p)
+    assert r.parts["text"].params["prompt"] == "out/run7/x"

@@ -35,6 +35,7 @@ class SynthesizeStage(Stage):
         steps: int = Field(30, ge=1, description="denoising steps")
         guidance: float = Field(5.0, ge=0.0, description="classifier-free guidance scale")
         size: Optional[tuple[int, int]] = Field(None, description="output size [H, W]; default: each reference's")
+        area: Optional[int] = Field(None, ge=64, description="without size: scale references to about this many pixels")
         max_frames: Optional[int] = Field(None, ge=1, description="use at most this many driving frames")
         seed: int = Field(0, description="seed for pairing and sampling")
 
@@ -59,7 +60,8 @@ class SynthesizeStage(Stage):
         backbone = pipeline.part(c.backbone)
         text = pipeline.part(c.text) if c.text else None
         for unit in pipeline.track(todo, "synthesizing"):
-            inputs = fit_inputs(unit.reference, unit.driving, backbone.geometry, size=c.size, max_frames=c.max_frames)
+            inputs = fit_inputs(unit.reference, unit.driving, backbone.geometry, size=c.size, area=c.area,
+                                max_frames=c.max_frames)
             result = animate(
                 backbone, pipeline.part(c.motion), pipeline.part(c.composer), inputs.reference, inputs.driving,
                 text_guider=text, steps=c.steps, guidance=c.guidance, seed=c.seed,
@@ -78,7 +80,10 @@ class FilterStage(Stage):
     name: ClassVar[str] = "filter"
 
     class Config(PartConfig):
-        manifest: str = Field(description="JSONL written by the synthesize stage")
+        manifest: str = Field(
+            "synth/manifest*.jsonl",
+            description="JSONL written by the synthesize stage (glob allowed: one file per rank); relative to the output folder",
+        )
         threshold: float = Field(4.0, ge=1.0, le=5.0, description="keep samples whose mean score is above this")
         filter: str = Field("filter", description="part slot of the quality filter")
         output: str = Field("filtered.jsonl", description="kept samples, inside the run's output folder")
@@ -97,7 +102,13 @@ class FilterStage(Stage):
         scores_path = pipeline.output_dir / "scores.jsonl"
         scored = {r["id"]: r for r in read_jsonl(scores_path)} if scores_path.is_file() else {}
         scorer = pipeline.part(c.filter)
-        entries = read_jsonl(c.manifest)
+        pattern = Path(c.manifest) if Path(c.manifest).is_absolute() else pipeline.output_dir / c.manifest
+        files = sorted(pattern.parent.glob(pattern.name))
+        if not files:
+            from motionctx.errors import InputError
+
+            raise InputError(f"filter: no manifest matches {str(pattern)!r}", "run the synthesize stage first, or fix `manifest`")
+        entries = [e for f in files for e in read_jsonl(f)]
         for entry in pipeline.track(entries, "scoring"):
             if entry["id"] in scored:
                 continue

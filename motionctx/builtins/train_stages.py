@@ -59,7 +59,6 @@ class TrainStage(Stage):
 
     def run(self, pipeline: Pipeline) -> StageResult:
         from motionctx.engines.training import distributed
-        from motionctx.engines.training.cache import default_cache_dir
         from motionctx.engines.training.loop import Trainer, TrainParts
 
         distributed.init()
@@ -68,7 +67,7 @@ class TrainStage(Stage):
         parts = TrainParts(pipeline.part("backbone"), pipeline.part("motion"), pipeline.part("composer"))
         trainer = Trainer(
             c, parts, out, index=Path(c.data) if c.data else out / "data" / "index.jsonl",
-            cache=Path(c.cache) if c.cache else default_cache_dir(out), recipe_yaml=pipeline.recipe.to_yaml(),
+            cache=Path(c.cache) if c.cache else None, recipe_yaml=pipeline.recipe.to_yaml(),
             progress=pipeline.progress, log=pipeline.console.log,
         )
         result = trainer.run()

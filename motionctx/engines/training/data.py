@@ -59,16 +59,23 @@ class Clip:
     reference: str | None = None
 
 
-def load_clips(records: list[dict[str, Any]], cache: Cache, buckets: list[tuple[int, int]]) -> list[Clip]:
-    """Index records (from :func:`~.prepare.read_index`) as :class:`Clip` objects."""
+def load_clips(records: list[dict[str, Any]], cache: Cache | None, buckets: list[tuple[int, int]]) -> list[Clip]:
+    """Index records (from :func:`~.prepare.read_index`) as :class:`Clip` objects. Cache entries
+    are looked up in ``cache`` when given, else in the cache each record was prepared with."""
+    from motionctx.engines.training.cache import Cache
+
     clips = []
     for i, r in enumerate(records):
+        if cache is None and not r.get("cache"):
+            raise InputError(f"index record {r.get('id')!r} does not say which cache it was prepared with",
+                             "set the train stage's `cache` to the prepare stage's cache folder")
+        root = cache or Cache(r["cache"])
         size = (int(r["size"][0]), int(r["size"][1]))
         clips.append(Clip(
             index=i, id=str(r["id"]), path=r["path"], frames=int(r["frames"]), fps=float(r["fps"]), size=size,
             bucket=nearest_bucket(size, buckets), caption=r.get("caption") or "",
-            poses=str(cache.resolve(r["poses"])) if r.get("poses") else None,
-            text=str(cache.resolve(r["text"])) if r.get("text") else None,
+            poses=str(root.resolve(r["poses"])) if r.get("poses") else None,
+            text=str(root.resolve(r["text"])) if r.get("text") else None,
             driving=r.get("driving"), reference=r.get("reference"),
         ))  # fmt: skip
     return clips

@@ -89,10 +89,12 @@ def _accelerator(mixed_precision: str, find_unused: bool) -> Any:
 
 
 class Trainer:
-    """Runs one ``train`` stage. ``callbacks`` are called on rank 0 after each step with the step
-    number and its metrics (the Python API's hook; tests use it)."""
+    """Runs one ``train`` stage on the clips of ``index`` (written by the prepare stage; cache
+    entries are read from ``cache``, default: the cache the index was prepared with).
+    ``callbacks`` are called on rank 0 after each step with the step number and its metrics
+    (the Python API's hook; tests and benchmarks use it)."""
 
-    def __init__(self, config: TrainConfig, parts: TrainParts, output_dir: Path, *, index: Path, cache: Path,
+    def __init__(self, config: TrainConfig, parts: TrainParts, output_dir: Path, *, index: Path, cache: Path | None = None,
                  recipe_yaml: str | None = None, progress: Progress | None = None,
                  log: Callable[[str], None] = print, callbacks: list[StepCallback] | None = None) -> None:
         self.c = config
@@ -133,7 +135,7 @@ class Trainer:
         self.main = self.acc.is_main_process
         self.checkpoints = self.folder / "checkpoints"
 
-        clips = load_clips(read_index(self.index), Cache(self.cache), c.buckets)
+        clips = load_clips(read_index(self.index), Cache(self.cache) if self.cache else None, c.buckets)
         geometry = backbone.geometry
         planner = BatchPlanner(clips, batch_size=c.batch_size, frames=c.frames, stride=c.stride, geometry=geometry, seed=c.seed)
         short = [cl.id for cl in clips if planner.usable_frames(cl) < planner.counts[0]]

@@ -59,7 +59,7 @@ class TrainConfig(PartConfig):
     """Parameters of the ``train`` stage."""
 
     data: Optional[str] = Field(None, description="index.jsonl written by the prepare stage; default <output>/data/index.jsonl")
-    cache: Optional[str] = Field(None, description="the prepare stage's cache folder; default as in prepare")
+    cache: Optional[str] = Field(None, description="cache folder to read entries from; default: the one the index was prepared with")
     folder: str = Field("train", description="folder (inside the output folder) for checkpoints, logs, previews and export")
     steps: int = Field(1000, ge=1, description="optimizer steps")
     batch_size: int = Field(1, ge=1, description="clips per process per micro-batch")

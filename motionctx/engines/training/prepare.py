@@ -146,6 +146,7 @@ class _Preparer:
             "frames": info.frames, "fps": info.fps, "size": list(info.size),
             "driving": str(entry.driving.resolve()) if entry.driving else None,
             "reference": str(entry.reference.resolve()) if entry.reference else None,
+            "cache": str(self.cache.root.resolve()),
         }
         record["poses"] = self.poses(entry, motion_path, motion_hash, motion_info.frames, motion_info.size)
         record["caption"] = self.caption(entry, video_hash, ref_hash)
