@@ -24,3 +24,10 @@ def register_text_guiders(register) -> None:
 def register_stages(register) -> None:
     register(ToyModelStage)
     register(ToyDatasetStage)
+
+
+@hookimpl
+def register_commands(cli) -> None:
+    from motionctx_toy.commands import toy_app
+
+    cli.add_typer(toy_app, name="toy")

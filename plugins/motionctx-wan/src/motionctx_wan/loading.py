@@ -104,6 +104,25 @@ def torch_dtype(name: str) -> torch.dtype:
     return {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}[name]
 
 
+def import_plugin_components(folder: Path) -> None:
+    """Import the component modules that ``model_index.json`` names from installed motionctx plugin
+    packages (``motionctx_*``), such as the toy model's packing VAE: diffusers only loads classes
+    whose module is already imported. Modules of any other name are never imported from a folder."""
+    import importlib
+
+    index = read_json(folder / "model_index.json") or {}
+    for value in index.values():
+        if isinstance(value, list) and value and isinstance(value[0], str) and value[0].startswith("motionctx_"):
+            try:
+                importlib.import_module(value[0])
+            except ImportError as exc:
+                dist = value[0].split(".")[0].replace("_", "-")
+                raise WeightsError(
+                    f"{folder} needs the component module {value[0]!r}, which cannot be imported ({exc})",
+                    f"install the plugin that provides it (pip install {dist})",
+                ) from None
+
+
 def load_pipeline(path: str | Path, backbone: str, *, dtype: str, vae_dtype: str, expand_timesteps: bool) -> Any:
     """Load the folder into a ``WanImageToVideoPipeline`` (also for TI2V ``WanPipeline`` folders)."""
     folder = Path(path).expanduser()
@@ -112,6 +131,7 @@ def load_pipeline(path: str | Path, backbone: str, *, dtype: str, vae_dtype: str
     from diffusers import WanImageToVideoPipeline
     from diffusers.pipelines import pipeline_utils
 
+    import_plugin_components(folder)
     dtypes = {"default": torch_dtype(dtype), "vae": torch_dtype(vae_dtype), "image_encoder": torch_dtype(vae_dtype)}
     # diffusers renamed `torch_dtype` to `dtype`; use whichever this version understands.
     key = "dtype" if hasattr(pipeline_utils, "_resolve_dtype") else "torch_dtype"

@@ -1,0 +1,164 @@
+"""The toy benchmark: held-out cross-identity cases scored against exact ground truth.
+
+Each case animates identity A (the reference) with the motion identity B performs in the driving
+clip; the answer is A performing that motion, rendered by the toy world. Variants:
+
+- ``copy``: the reference repeated (no motion at all);
+- ``no_lora``: the toy backbone without the pose LoRA, stock image-to-video layout (``first_frame``);
+- ``pose``: the pose-based model (backbone + LoRA, spatial in-context composite of the skeleton);
+- any extra variants given as recipe-style part settings.
+
+Held-out seeds: benchmark seed ``s`` uses cases ``HELDOUT_START + s * CASES_PER_SEED + i``, never
+used in training (training seeds are below ``HELDOUT_START``).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from motionctx_toy.seeds import HELDOUT_START
+
+CASES_PER_SEED = 100_000
+METRICS = ("iou", "psnr", "ssim", "colour_distance")
+
+
+@dataclass
+class Variant:
+    """One model variant: ``parts`` are recipe-style ``{slot: {use, with}}`` for backbone, motion and
+    composer; an empty ``parts`` means the copy-the-reference baseline."""
+
+    name: str
+    parts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def default_variants(model: str | Path, lora: str | Path | None, *, motion: dict[str, Any] | None = None) -> list[Variant]:
+    """copy, no_lora and (when ``lora`` is given) pose."""
+    backbone = {"path": str(model), "dtype": "float32", "max_sequence_length": 128}
+    out = [
+        Variant("copy"),
+        Variant("no_lora", {"backbone": {"use": "wan_i2v", "with": backbone}, "composer": {"use": "first_frame"},
+                            "motion": {"use": "raw_video"}}),
+    ]
+    if lora:
+        out.append(Variant("pose", {"backbone": {"use": "wan_i2v", "with": {**backbone, "lora": str(lora)}},
+                                    "composer": {"use": "spatial"}, "motion": {"use": "pose", "with": dict(motion or {})}}))
+    return out
+
+
+def proportion_gap(case: Any) -> float:
+    """How differently A and B are built: mean absolute log-ratio of their bone-length factors."""
+    from motionctx_toy.character import make_character
+
+    fam = case.metadata["family"]
+    a = make_character(case.metadata["identity_a"], fam).proportions
+    b = make_character(case.metadata["identity_b"], fam).proportions
+    keys = sorted(set(a) & set(b))
+    return sum(abs(math.log(a[k] / b[k])) for k in keys) / max(1, len(keys))
+
+
+def _motion_part(variant: Variant, case: Any) -> Any:
+    from motionctx import build_part
+
+    spec = variant.parts["motion"]
+    params = dict(spec.get("with") or {})
+    if spec["use"] == "pose":  # the toy's ground-truth keypoints of the driving clip
+        params.setdefault("estimator", {"use": "toy_truth", "with": {"clip": case.driving.metadata["spec"]}})
+    return build_part("motion_source", spec["use"], params)
+
+
+def run_case(variant: Variant, case: Any, parts: dict[str, Any], *, steps: int, guidance: float, seed: int) -> Any:
+    """The variant's output video for one case."""
+    from motionctx.engines.sampling import animate
+    from motionctx_toy.metrics import copy_reference
+
+    if not variant.parts:
+        return copy_reference(case)
+    result = animate(
+        parts["backbone"], _motion_part(variant, case), parts["composer"], case.reference, case.driving.video,
+        prompt=case.target.caption, steps=steps, guidance=guidance, seed=seed,
+    )
+    return result.video
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    return {"mean": statistics.fmean(values), "std": statistics.pstdev(values) if len(values) > 1 else 0.0}
+
+
+def run_benchmark(
+    variants: list[Variant],
+    *,
+    seeds: list[int],
+    cases: int,
+    size: tuple[int, int] = (64, 64),
+    frames: int = 9,
+    families: tuple[str, ...] = ("humanoid",),
+    steps: int = 20,
+    guidance: float = 1.0,
+    gap_threshold: float = 0.15,
+    track: Callable[[Any, str], Any] | None = None,
+) -> dict[str, Any]:
+    """Score every variant on ``cases`` held-out cases for each benchmark seed.
+
+    Returns per-variant per-seed means, the mean and spread over seeds, and the IoU on the subset
+    of cases whose A and B proportions differ by more than ``gap_threshold``.
+    """
+    from motionctx import build_part
+    from motionctx_toy.metrics import score_case
+    from motionctx_toy.world import ToyWorld
+
+    world = ToyWorld(split="heldout", size=size, frames=frames, families=families)
+    all_cases = {s: [world.cross_identity_case(HELDOUT_START + s * CASES_PER_SEED + i) for i in range(cases)] for s in seeds}
+    gaps = {s: [proportion_gap(c) for c in cs] for s, cs in all_cases.items()}
+    report: dict[str, Any] = {"seeds": seeds, "cases": cases, "size": list(size), "frames": frames, "families": list(families),
+                              "steps": steps, "guidance": guidance, "gap_threshold": gap_threshold, "variants": {}}
+    for variant in variants:
+        parts = {}
+        if variant.parts:
+            for slot in ("backbone", "composer"):
+                spec = variant.parts[slot]
+                kind = "backbone" if slot == "backbone" else "composer"
+                parts[slot] = build_part(kind, spec["use"], spec.get("with") or {})
+                parts[slot].ensure_loaded()
+        per_seed: dict[int, dict[str, float]] = {}
+        far_iou: list[float] = []
+        jobs = [(s, i, c) for s, cs in all_cases.items() for i, c in enumerate(cs)]
+        scores: dict[int, list[dict[str, float]]] = {s: [] for s in seeds}
+        for s, i, case in track(jobs, f"benchmark {variant.name}") if track else jobs:
+            pred = run_case(variant, case, parts, steps=steps, guidance=guidance, seed=i)
+            row = score_case(pred, case)
+            scores[s].append(row)
+            if gaps[s][i] > gap_threshold:
+                far_iou.append(row["iou"])
+        for s in seeds:
+            per_seed[s] = {m: statistics.fmean(r[m] for r in scores[s]) for m in METRICS}
+        report["variants"][variant.name] = {
+            "per_seed": {str(s): v for s, v in per_seed.items()},
+            **{m: _summary([per_seed[s][m] for s in seeds]) for m in METRICS},
+            "iou_different_proportions": statistics.fmean(far_iou) if far_iou else None,
+            "different_proportions_cases": len(far_iou),
+        }
+    return report
+
+
+def markdown_table(report: dict[str, Any]) -> str:
+    """The report as a markdown table: mean ± spread over seeds per metric."""
+    head = "| variant | IoU | PSNR (dB) | SSIM | colour distance | IoU, different proportions |\n|---|---|---|---|---|---|\n"
+    rows = []
+    for name, v in report["variants"].items():
+        cells = [f"{v[m]['mean']:.3f} ± {v[m]['std']:.3f}" for m in METRICS]
+        far = v["iou_different_proportions"]
+        rows.append(f"| {name} | " + " | ".join(cells) + f" | {'-' if far is None else f'{far:.3f}'} ({v['different_proportions_cases']}) |")
+    return head + "\n".join(rows) + "\n"
+
+
+def result_line(report: dict[str, Any]) -> str:
+    """``RESULT iou=<x> psnr=<y> iou_copy=<a> psnr_copy=<b>`` (the best model variant vs copy)."""
+    v = report["variants"]
+    main = v.get("pose") or v.get("no_lora") or v["copy"]
+    return (f"RESULT iou={main['iou']['mean']:.4f} psnr={main['psnr']['mean']:.3f} "
+            f"iou_copy={v['copy']['iou']['mean']:.4f} psnr_copy={v['copy']['psnr']['mean']:.3f}")

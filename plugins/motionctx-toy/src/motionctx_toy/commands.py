@@ -1,0 +1,48 @@
+"""``motionctx toy ...`` commands: the benchmark and demo assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from motionctx.console import handle_errors, out_console
+
+toy_app = typer.Typer(help="The toy world: benchmark the bundled model, write demo assets.", no_args_is_help=True)
+
+
+@toy_app.command("benchmark")
+@handle_errors
+def benchmark_cmd(
+    out: Path = typer.Option(Path("outputs/toy_benchmark/report.json"), "--out", help="report JSON (a .md table is written beside it)"),
+    seed: list[int] = typer.Option([0, 1, 2], "--seed", help="benchmark seed (repeatable); each gives its own held-out cases"),
+    cases: int = typer.Option(16, "--cases", min=1, help="cases per seed"),
+    model: Optional[Path] = typer.Option(None, "--model", help="toy pipeline folder (default: the bundled model)"),
+    lora: Optional[Path] = typer.Option(None, "--lora", help="pose LoRA (default: the bundled one)"),
+    steps: int = typer.Option(20, "--steps", min=1, help="denoising steps"),
+    size: int = typer.Option(64, "--size", help="frame side in pixels"),
+    frames: int = typer.Option(9, "--frames", help="frames per case"),
+) -> None:
+    """Score copy-the-reference, the backbone without LoRA, and the pose model on held-out cases."""
+    from rich.progress import track
+
+    from motionctx.errors import WeightsError
+    from motionctx.io import atomic_write_json, atomic_write_text
+    from motionctx_toy.benchmark import default_variants, markdown_table, result_line, run_benchmark
+    from motionctx_toy.bundled import bundled_lora, bundled_model
+
+    model = model or bundled_model()
+    lora = lora or bundled_lora()
+    if not (Path(model) / "model_index.json").is_file():
+        raise WeightsError(f"toy model folder {str(model)!r} has no model_index.json",
+                           "train it with recipes/toy/ or pass --model")
+    report = run_benchmark(
+        default_variants(model, lora), seeds=list(seed), cases=cases, size=(size, size), frames=frames, steps=steps,
+        track=lambda jobs, what: track(jobs, description=what),
+    )
+    atomic_write_json(out, report)
+    table = markdown_table(report)
+    atomic_write_text(out.with_suffix(".md"), table)
+    out_console.print(table)
+    print(result_line(report))
