@@ -74,11 +74,16 @@ class RenderOptions(PartConfig):
     face: bool = Field(True, description="draw the face landmarks")
     threshold: float = Field(0.3, ge=0.0, le=1.0, description="joints scored at or below this are missing")
     confidence_colors: bool = Field(False, description="scale each colour by the score of what it draws")
+    line_scale: float = Field(
+        1.0, gt=0, description="multiplies stroke widths and dot radii (1: ControlNet's sizes for ~512 px frames)"
+    )
 
 
 def render_options(render: RenderOptions) -> dict[str, object]:
     """Keyword arguments for :func:`motionctx.pose.render.render_poses`."""
-    return render.model_dump()
+    options = render.model_dump()
+    options["scale"] = options.pop("line_scale")
+    return options
 
 
 def prepare_poses(

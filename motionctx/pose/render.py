@@ -100,17 +100,20 @@ def draw_openpose(
     face: bool = True,
     threshold: float = 0.3,
     confidence_colors: bool = False,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """Draw people ``keypoints [P, 134, 2]`` (pixels, ``openpose_134``) onto ``canvas [H, W, 3]`` uint8.
 
     ``canvas`` is drawn in place (RGB) and returned. As in ControlNet it must start black: the 0.6
     darkening is applied only to the area the limbs touched, which on a black canvas is the same.
     ``confidence_colors`` multiplies each colour by the score of what it draws (the lower endpoint
-    score for a limb or hand edge).
+    score for a limb or hand edge). ``scale`` multiplies every stroke width and dot radius (1 =
+    the ControlNet sizes, which suit frames of about 512 px; small frames want less).
     """
     import numpy as np
 
     cv2 = _cv2()
+    stick, joint, hand_px, face_px = (_px(v, scale) for v in (STICK_WIDTH, JOINT_RADIUS, HAND_THICKNESS, FACE_RADIUS))
 
     kp = np.clip(np.nan_to_num(np.asarray(keypoints, dtype=np.float64), nan=-_LIMITS), -_LIMITS, _LIMITS)
     sc = np.asarray(scores, dtype=np.float64)
@@ -131,7 +134,7 @@ def draw_openpose(
                 length = ((ya - yb) ** 2 + (xa - xb) ** 2) ** 0.5
                 angle = math.degrees(math.atan2(ya - yb, xa - xb))
                 poly = cv2.ellipse2Poly(
-                    (int((xa + xb) / 2), int((ya + yb) / 2)), (int(length / 2), STICK_WIDTH), int(angle), 0, 360, 1
+                    (int((xa + xb) / 2), int((ya + yb) / 2)), (int(length / 2), stick), int(angle), 0, 360, 1
                 )
                 cv2.fillConvexPoly(canvas, poly, _scaled(BODY_COLORS[i], min(ss[n][a], ss[n][b]), conf))
                 (px0, py0), (px1, py1) = poly.min(axis=0).tolist(), poly.max(axis=0).tolist()
@@ -144,7 +147,7 @@ def draw_openpose(
             for n in range(people):
                 if vis[n][i]:
                     center = (int(xs[n][i]), int(ys[n][i]))
-                    cv2.circle(canvas, center, JOINT_RADIUS, _scaled(BODY_COLORS[i], ss[n][i], conf), thickness=-1)
+                    cv2.circle(canvas, center, joint, _scaled(BODY_COLORS[i], ss[n][i], conf), thickness=-1)
     if hands and people:
         lo, hi = OPENPOSE_134_PARTS["left_hand"][0], OPENPOSE_134_PARTS["right_hand"][1]
         h_kp = np.concatenate([kp[:, lo : lo + 21], kp[:, hi - 21 : hi]])
@@ -155,10 +158,10 @@ def draw_openpose(
             for e, (a, b) in enumerate(HAND_EDGES):
                 if v[a] and v[b]:
                     color = _scaled(_HAND_COLORS[e], min(s[a], s[b]), conf)
-                    cv2.line(canvas, (x[a], y[a]), (x[b], y[b]), color, thickness=HAND_THICKNESS)
+                    cv2.line(canvas, (x[a], y[a]), (x[b], y[b]), color, thickness=hand_px)
             for j in range(21):
                 if v[j]:
-                    cv2.circle(canvas, (x[j], y[j]), JOINT_RADIUS, _scaled((0, 0, 255), s[j], conf), thickness=-1)
+                    cv2.circle(canvas, (x[j], y[j]), joint, _scaled((0, 0, 255), s[j], conf), thickness=-1)
     if face and people:
         lo, hi = OPENPOSE_134_PARTS["face"]
         ix, iy, ok = _small_point_visibility(kp[:, lo:hi], sc[:, lo:hi], threshold)
@@ -166,8 +169,13 @@ def draw_openpose(
         for n in np.flatnonzero(ok.any(axis=1)).tolist():
             for j in np.flatnonzero(ok[n]).tolist():
                 color = _scaled((255, 255, 255), f_sc[n][j], conf)
-                cv2.circle(canvas, (ix[n][j], iy[n][j]), FACE_RADIUS, color, thickness=-1)
+                cv2.circle(canvas, (ix[n][j], iy[n][j]), face_px, color, thickness=-1)
     return canvas
+
+
+def _px(size: int, scale: float) -> int:
+    """A stroke width or radius at ``scale`` (unchanged at 1; never below 1 px)."""
+    return size if scale == 1.0 else max(1, round(size * scale))
 
 
 def _small_point_visibility(kp: np.ndarray, sc: np.ndarray, threshold: float) -> tuple[list, list, np.ndarray]:
@@ -179,7 +187,9 @@ def _small_point_visibility(kp: np.ndarray, sc: np.ndarray, threshold: float) ->
     return ix.astype(np.int64).tolist(), iy.astype(np.int64).tolist(), ok
 
 
-def _draw_generic(canvas: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, skeleton, threshold: float) -> None:
+def _draw_generic(
+    canvas: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, skeleton, threshold: float, scale: float = 1.0
+) -> None:
     """Edges as 4 px lines in the skeleton's colours, joints as white dots (non-OpenPose formats)."""
     import numpy as np
 
@@ -192,9 +202,9 @@ def _draw_generic(canvas: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
     for n in range(kp.shape[0]):
         for e, (a, b) in enumerate(skeleton.edges):
             if vis[n, a] and vis[n, b]:
-                cv2.line(canvas, (xi[n][a], yi[n][a]), (xi[n][b], yi[n][b]), colors[e], thickness=STICK_WIDTH)
+                cv2.line(canvas, (xi[n][a], yi[n][a]), (xi[n][b], yi[n][b]), colors[e], thickness=_px(STICK_WIDTH, scale))
         for j in np.flatnonzero(vis[n]).tolist():
-            cv2.circle(canvas, (xi[n][j], yi[n][j]), JOINT_RADIUS, (255, 255, 255), thickness=-1)
+            cv2.circle(canvas, (xi[n][j], yi[n][j]), _px(JOINT_RADIUS, scale), (255, 255, 255), thickness=-1)
 
 
 def render_poses(
@@ -206,6 +216,7 @@ def render_poses(
     face: bool = True,
     threshold: float = 0.3,
     confidence_colors: bool = False,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """Render every frame of ``poses`` as uint8 RGB ``[T, H, W, 3]`` on a black canvas.
 
@@ -233,7 +244,7 @@ def render_poses(
     out = np.zeros((poses.num_frames, h, w, 3), dtype=np.uint8)
     for t in range(poses.num_frames):
         if generic:
-            _draw_generic(out[t], kp[t], sc[t], poses.skeleton, threshold)
+            _draw_generic(out[t], kp[t], sc[t], poses.skeleton, threshold, scale)
         else:
             draw_openpose(
                 out[t],
@@ -244,6 +255,7 @@ def render_poses(
                 face=face,
                 threshold=threshold,
                 confidence_colors=confidence_colors,
+                scale=scale,
             )
     return out
 

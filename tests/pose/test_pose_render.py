@@ -180,3 +180,12 @@ def test_hand_colours_match_matplotlib() -> None:
 
     for i, c in enumerate(hand_edge_colors()):
         assert tuple(colors.hsv_to_rgb([i / 20.0, 1.0, 1.0]) * 255) == c
+
+
+def test_line_scale_thins_strokes_for_small_frames(make_poses) -> None:
+    from motionctx.pose.render import render_poses
+
+    poses = make_poses(frames=1, people=1, fmt="coco_wholebody_133", size=(64, 64), spread=10.0)
+    full = (render_poses(poses, hands=False, face=False) > 0).any(-1).sum()
+    thin = (render_poses(poses, hands=False, face=False, scale=0.25) > 0).any(-1).sum()
+    assert 0 < thin < 0.75 * full
