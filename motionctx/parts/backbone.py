@@ -83,6 +83,10 @@ class Backbone(Part):
         """Load adapters saved by :meth:`save_lora` (or a compatible layout)."""
         raise NotImplementedError(f"backbone {self.name!r} does not support LoRA")
 
+    def save_pretrained(self, folder: str | Path) -> Path:
+        """Write the whole model (after a full fine-tune) as a folder this backbone loads again."""
+        raise NotImplementedError(f"backbone {self.name!r} cannot save a full model")
+
     def trainable_parameters(self) -> list[torch.nn.Parameter]:
         """Parameters the training engine optimises."""
         raise NotImplementedError(f"backbone {self.name!r} cannot be trained")

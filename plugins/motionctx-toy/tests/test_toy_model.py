@@ -66,3 +66,16 @@ def test_toy_stages_write_model_and_resumable_dataset(tmp_path: Path) -> None:
     load_recipe(recipe).run(progress=False)
     assert (tmp_path / "d" / "clip0000002.mp4").is_file()
     assert (tmp_path / "d" / "clip0000001.mp4").stat().st_mtime_ns == stamp  # finished clips are not redone
+
+
+def test_full_model_round_trips_through_save_pretrained(toy_model: Path, tmp_path: Path) -> None:
+    bb = build_part("backbone", "wan_i2v", {"path": str(toy_model), "dtype": "float32"})
+    bb.ensure_loaded()
+    with torch.no_grad():
+        for p in bb.pipe.transformer.parameters():
+            p.add_(0.01)
+    out = bb.save_pretrained(tmp_path / "trained")
+    again = build_part("backbone", "wan_i2v", {"path": str(out), "dtype": "float32"})
+    again.ensure_loaded()
+    for (n, a), (_, b) in zip(bb.pipe.transformer.named_parameters(), again.pipe.transformer.named_parameters()):
+        assert torch.equal(a, b), n

@@ -143,6 +143,28 @@ class WanBackbone(WanTrainingMixin):
                 "download the complete Diffusers folder (it includes image_encoder/ and image_processor/)",
             )
 
+    def save_pretrained(self, folder: str | Path) -> Path:
+        """The whole pipeline (trained transformer included, LoRA excluded) as a diffusers folder that
+        ``path:`` loads again; written to a temporary folder and renamed into place."""
+        import shutil
+        import tempfile
+
+        self.ensure_loaded()
+        if any(getattr(m, "peft_config", None) for m in self.experts()):
+            raise RecipeError(f"{self.name}: save_pretrained writes base weights; use save_lora for adapters")
+        target = Path(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            self.pipe.save_pretrained(tmp, safe_serialization=True)
+            if target.exists():
+                shutil.rmtree(target)
+            tmp.rename(target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
     @staticmethod
     def main_transformer(pipe: Any) -> Any:
         return pipe.transformer if pipe.transformer is not None else pipe.transformer_2
