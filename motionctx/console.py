@@ -15,7 +15,7 @@ from motionctx.errors import MotionctxError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, log_path=False)
 out_console = Console(highlight=False, soft_wrap=True)
 state = {"traceback": False}
 

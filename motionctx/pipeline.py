@@ -43,7 +43,7 @@ class Pipeline:
             registry = get_registry()
         self.recipe = recipe
         self.registry = registry
-        self.console = console or Console(stderr=True)
+        self.console = console or Console(stderr=True, log_path=False)
         self.output_dir = Path(output_dir) if output_dir else recipe.output_dir
         self.show_progress = progress
         self._parts: dict[str, Part] = {}

@@ -31,19 +31,32 @@ class PrepareStage(Stage):
 
     def run(self, pipeline: Pipeline) -> StageResult:
         from motionctx.engines.training import distributed
-        from motionctx.engines.training.prepare import PrepareParts, prepare_dataset
+        from motionctx.engines.training.prepare import PrepareParts, loss_accepts, prepare_dataset
 
         distributed.init()
         c = self.config
-        wants_backbone = (c.text_embeddings or c.latents) and pipeline.has_part("backbone")
+        wants_backbone = pipeline.has_part("backbone") and (
+            c.latents
+            or c.text_embeddings is True
+            or (
+                c.text_embeddings == "auto"
+                and loss_accepts(
+                    pipeline.registry.get("backbone", pipeline.recipe.parts["backbone"].use), "text_embeddings"
+                )
+            )
+        )
         parts = PrepareParts(
             motion=pipeline.part("motion") if pipeline.has_part("motion") else None,
             text=pipeline.part("text") if c.captions and pipeline.has_part("text") else None,
             backbone=pipeline.part("backbone") if wants_backbone else None,
         )
         report = prepare_dataset(c, parts, pipeline.output_dir, track=pipeline.track, log=pipeline.console.log)
-        metrics: dict[str, Any] = {"clips": report.clips, "computed": report.computed, "reused": report.reused,
-                                   "skipped": [{"id": s["id"], "reason": s["skipped"]} for s in report.skipped]}
+        metrics: dict[str, Any] = {
+            "clips": report.clips,
+            "computed": report.computed,
+            "reused": report.reused,
+            "skipped": [{"id": s["id"], "reason": s["skipped"]} for s in report.skipped],
+        }
         return StageResult({"index": report.index, "shard": report.shard}, metrics)
 
 
@@ -66,14 +79,23 @@ class TrainStage(Stage):
         out = pipeline.output_dir
         parts = TrainParts(pipeline.part("backbone"), pipeline.part("motion"), pipeline.part("composer"))
         trainer = Trainer(
-            c, parts, out, index=Path(c.data) if c.data else out / "data" / "index.jsonl",
-            cache=Path(c.cache) if c.cache else None, recipe_yaml=pipeline.recipe.to_yaml(),
-            progress=pipeline.progress, log=pipeline.console.log,
+            c,
+            parts,
+            out,
+            index=Path(c.data) if c.data else out / "data" / "index.jsonl",
+            cache=Path(c.cache) if c.cache else None,
+            recipe_yaml=pipeline.recipe.to_yaml(),
+            progress=pipeline.progress,
+            log=pipeline.console.log,
         )
         result = trainer.run()
         outputs = {"checkpoint": result.checkpoint, "metrics": result.metrics, **result.outputs}
-        metrics = {"steps": result.steps, "start_step": result.start_step, "loss": result.loss,
-                   "steps_per_second": round(result.steps_per_second, 4)}
+        metrics = {
+            "steps": result.steps,
+            "start_step": result.start_step,
+            "loss": result.loss,
+            "steps_per_second": round(result.steps_per_second, 4),
+        }
         return StageResult(outputs, metrics)
 
 
@@ -110,19 +132,35 @@ def register_commands(cli: Any) -> None:
         from motionctx.console import out_console
         from motionctx.engines.training.manifest import check_manifest
 
-        results = check_manifest(manifest, min_frames=min_frames, size_multiple=size_multiple, min_side=min_side,
-                                 full_decode=full)
+        results = check_manifest(
+            manifest, min_frames=min_frames, size_multiple=size_multiple, min_side=min_side, full_decode=full
+        )
         bad = [r for r in results if not r.ok]
         if as_json:
-            print(json.dumps({"manifest": str(manifest), "clips": len(results), "bad": len(bad),
-                              "results": [r.as_dict() for r in results]}, indent=2))
+            print(
+                json.dumps(
+                    {
+                        "manifest": str(manifest),
+                        "clips": len(results),
+                        "bad": len(bad),
+                        "results": [r.as_dict() for r in results],
+                    },
+                    indent=2,
+                )
+            )
         else:
             if bad:
                 table = Table("line", "id", "path", "frames", "size", "problems")
                 for r in bad:
                     size = f"{r.size[0]}x{r.size[1]}" if r.size else "-"
-                    table.add_row(str(r.line), escape(r.id), escape(r.path), str(r.frames if r.frames is not None else "-"),
-                                  size, escape("; ".join(r.problems)))
+                    table.add_row(
+                        str(r.line),
+                        escape(r.id),
+                        escape(r.path),
+                        str(r.frames if r.frames is not None else "-"),
+                        size,
+                        escape("; ".join(r.problems)),
+                    )
                 out_console.print(table)
             colour = "red" if bad else "green"
             out_console.print(f"[{colour}]{len(bad)} of {len(results)} clips have problems[/]")

@@ -103,7 +103,9 @@ class Cache:
         except Exception:  # noqa: BLE001 - a damaged entry is recomputed
             return None
 
-    def put_tensors(self, kind: str, key: str, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> Path:
+    def put_tensors(
+        self, kind: str, key: str, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None
+    ) -> Path:
         from safetensors.torch import save
 
         data = save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata=metadata)

@@ -30,7 +30,17 @@ from motionctx.io import atomic_write_json
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["Checkpoint", "find_resume", "fingerprint", "latest", "list_checkpoints", "load", "rng_state", "save", "set_rng_state"]
+__all__ = [
+    "Checkpoint",
+    "find_resume",
+    "fingerprint",
+    "latest",
+    "list_checkpoints",
+    "load",
+    "rng_state",
+    "save",
+    "set_rng_state",
+]
 
 _NAME = re.compile(r"^step-(\d{8})$")
 META = "checkpoint.json"
@@ -65,8 +75,10 @@ def find_resume(root: Path, resume: str) -> Path | None:
         return latest(root)
     p = Path(resume)
     if not (p / META).is_file():
-        raise InputError(f"resume: {str(p)!r} is not a complete checkpoint (no {META})",
-                         f"use resume: auto, or one of the step-* folders under {root}")
+        raise InputError(
+            f"resume: {str(p)!r} is not a complete checkpoint (no {META})",
+            f"use resume: auto, or one of the step-* folders under {root}",
+        )
     return p
 
 
@@ -81,7 +93,11 @@ def rng_state() -> dict[str, Any]:
     np_state = np.random.get_state()
     state: dict[str, Any] = {
         "python": [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
-        "numpy": [np_state[0], np_state[1].tolist(), *[v if not hasattr(v, "item") else v.item() for v in np_state[2:]]],
+        "numpy": [
+            np_state[0],
+            np_state[1].tolist(),
+            *[v if not hasattr(v, "item") else v.item() for v in np_state[2:]],
+        ],
         "torch": torch.get_rng_state().tolist(),
     }
     if torch.cuda.is_available():
@@ -106,8 +122,6 @@ def fingerprint(tensors: dict[str, torch.Tensor], exact_limit: int = 1 << 26) ->
     """A digest of trained weights to compare processes: SHA-256 of the bytes when there are at
     most ``exact_limit`` elements (LoRA), else float64 sums (cheap for a full model)."""
     import hashlib
-
-    import torch
 
     count = sum(t.numel() for t in tensors.values())
     if count <= exact_limit:
@@ -179,7 +193,8 @@ def save(
     tensors = trainable() if rank == 0 else None
     opt_state = optimizer() if rank == 0 else None
     if rank == 0:
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp / "trainable.safetensors"))  # type: ignore[union-attr]
+        assert tensors is not None
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp / "trainable.safetensors"))
         if ema is not None:
             save_file({k: v.detach().cpu().contiguous() for k, v in ema.items()}, str(tmp / "ema.safetensors"))
         torch.save(opt_state, tmp / "optimizer.pt")
@@ -211,8 +226,10 @@ def load(path: Path, rank: int = 0) -> Checkpoint:
         opt = torch.load(path / "optimizer.pt", map_location="cpu", weights_only=True)
         sched = json.loads((path / "scheduler.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, RuntimeError) as exc:
-        raise InputError(f"checkpoint {str(path)!r} cannot be read ({type(exc).__name__}: {exc})".splitlines()[0],
-                         "delete it to resume from the one before, or set resume: never") from None
+        raise InputError(
+            f"checkpoint {str(path)!r} cannot be read ({type(exc).__name__}: {exc})".splitlines()[0],
+            "delete it to resume from the one before, or set resume: never",
+        ) from None
     rng_file = path / f"rng-{rank}.json"
     rng = json.loads(rng_file.read_text(encoding="utf-8")) if rng_file.is_file() else None
     return Checkpoint(path, meta, trainable, opt, sched, ema, rng)

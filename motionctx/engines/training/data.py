@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from motionctx.engines.training.prepare import nearest_bucket
+from motionctx.engines.training.prepare import nearest_bucket, uses_poses
 from motionctx.errors import InputError
 
 if TYPE_CHECKING:
@@ -31,14 +31,26 @@ if TYPE_CHECKING:
     from motionctx.parts import Composer, MotionSource
     from motionctx.types import Composite, Geometry, Image, PoseSequence, Video
 
-__all__ = ["BatchPlan", "BatchPlanner", "Clip", "TrainBatch", "TrainingData", "derive_seed", "frame_counts", "load_clips"]
+__all__ = [
+    "BatchPlan",
+    "BatchPlanner",
+    "Clip",
+    "TrainBatch",
+    "TrainingData",
+    "derive_seed",
+    "frame_counts",
+    "load_clips",
+]
 
 
 def derive_seed(*parts: int) -> int:
     """A 63-bit seed mixed from integers (numpy's SeedSequence: no correlated neighbours)."""
     import numpy as np
 
-    return int(np.random.SeedSequence([int(p) & 0xFFFFFFFF for p in parts]).generate_state(2, np.uint32).view(np.uint64)[0] >> 1)
+    return int(
+        np.random.SeedSequence([int(p) & 0xFFFFFFFF for p in parts]).generate_state(2, np.uint32).view(np.uint64)[0]
+        >> 1
+    )
 
 
 @dataclass(frozen=True)
@@ -67,8 +79,10 @@ def load_clips(records: list[dict[str, Any]], cache: Cache | None, buckets: list
     clips = []
     for i, r in enumerate(records):
         if cache is None and not r.get("cache"):
-            raise InputError(f"index record {r.get('id')!r} does not say which cache it was prepared with",
-                             "set the train stage's `cache` to the prepare stage's cache folder")
+            raise InputError(
+                f"index record {r.get('id')!r} does not say which cache it was prepared with",
+                "set the train stage's `cache` to the prepare stage's cache folder",
+            )
         root = cache or Cache(r["cache"])
         size = (int(r["size"][0]), int(r["size"][1]))
         clips.append(Clip(
@@ -103,8 +117,9 @@ class BatchPlan:
 class BatchPlanner:
     """Global batch index -> :class:`BatchPlan` (pure; epochs cached)."""
 
-    def __init__(self, clips: list[Clip], *, batch_size: int, frames: tuple[int, int], stride: int,
-                 geometry: Geometry, seed: int) -> None:
+    def __init__(
+        self, clips: list[Clip], *, batch_size: int, frames: tuple[int, int], stride: int, geometry: Geometry, seed: int
+    ) -> None:
         self.clips = clips
         self.batch_size = batch_size
         self.stride = stride
@@ -166,8 +181,9 @@ class TrainBatch:
     motion: list[Video] = field(default_factory=list)
 
 
-def motion_from_poses(source: MotionSource, poses: PoseSequence, reference: Image, fps: float,
-                      rng: torch.Generator) -> Video:
+def motion_from_poses(
+    source: MotionSource, poses: PoseSequence, reference: Image, fps: float, rng: torch.Generator
+) -> Video:
     """The training motion signal from cached poses, without running the estimator again.
 
     Uses the motion source's ``prepare_from_poses`` when it has one; otherwise the ``pose``
@@ -182,16 +198,33 @@ def motion_from_poses(source: MotionSource, poses: PoseSequence, reference: Imag
     from motionctx.pose.pipeline import prepare_poses, render_prepared
 
     cfg = source.config
-    prepared = prepare_poses(poses, reference.size, fit=cfg.fit, smoothing=cfg.smoothing, augment=cfg.augment,  # type: ignore[attr-defined]
-                             train=True, rng=rng, threshold=cfg.render.threshold)  # type: ignore[attr-defined]
+    prepared = prepare_poses(
+        poses,
+        reference.size,
+        fit=cfg.fit,
+        smoothing=cfg.smoothing,
+        augment=cfg.augment,  # type: ignore[attr-defined]
+        train=True,
+        rng=rng,
+        threshold=cfg.render.threshold,
+    )  # type: ignore[attr-defined]
     return Video(render_prepared(prepared, reference.size, cfg.render).frames, fps)  # type: ignore[attr-defined]
 
 
 class TrainingData:
     """Map-style dataset: ``data[g]`` is the :class:`TrainBatch` of global batch ``g``."""
 
-    def __init__(self, clips: list[Clip], planner: BatchPlanner, motion: MotionSource, composer: Composer,
-                 geometry: Geometry, *, seed: int, text_embeddings: bool = False) -> None:
+    def __init__(
+        self,
+        clips: list[Clip],
+        planner: BatchPlanner,
+        motion: MotionSource,
+        composer: Composer,
+        geometry: Geometry,
+        *,
+        seed: int,
+        text_embeddings: bool = False,
+    ) -> None:
         self.clips = clips
         self.planner = planner
         self.motion = motion
@@ -200,6 +233,7 @@ class TrainingData:
         self.seed = seed
         self.text_embeddings = text_embeddings
         self.fit = str(getattr(motion.config, "fit", "crop"))
+        self.use_poses = uses_poses(motion)
         self._poses: OrderedDict[str, PoseSequence] = OrderedDict()
 
     def __len__(self) -> int:  # unbounded in principle; DataLoader only needs a sampler
@@ -210,12 +244,16 @@ class TrainingData:
         batch = TrainBatch(plan.index, plan.epoch, [], [], [], [], [] if self.text_embeddings else None)
         for item, (ci, start) in enumerate(zip(plan.clips, plan.starts)):
             clip = self.clips[ci]
-            comp, clean, motion = self.sample(clip, start, plan.frames, plan.bucket, derive_seed(self.seed, plan.index, item, 2))
+            comp, clean, motion = self.sample(
+                clip, start, plan.frames, plan.bucket, derive_seed(self.seed, plan.index, item, 2)
+            )
             batch.composites.append(comp)
             batch.clean.append(clean)
             batch.motion.append(motion)
             batch.prompts.append(clip.caption)
-            batch.ids.append(f"{clip.id}[{start}:{start + (plan.frames - 1) * self.planner.stride + 1}:{self.planner.stride}]")
+            batch.ids.append(
+                f"{clip.id}[{start}:{start + (plan.frames - 1) * self.planner.stride + 1}:{self.planner.stride}]"
+            )
             if batch.text_embeddings is not None and clip.text:
                 from safetensors.torch import load_file
 
@@ -242,20 +280,25 @@ class TrainingData:
             reference = Image(target.frames[0].contiguous())
         return target, driving, reference
 
-    def sample(self, clip: Clip, start: int, frames: int, bucket: tuple[int, int], seed: int) -> tuple[Composite, Video, Video]:
+    def sample(
+        self, clip: Clip, start: int, frames: int, bucket: tuple[int, int], seed: int
+    ) -> tuple[Composite, Video, Video]:
         """(composite, clean composite-shaped video, motion signal) for one window."""
         import torch
 
         target, driving, reference = self.window(clip, start, frames, bucket)
         rng = torch.Generator().manual_seed(seed)
-        if clip.poses:
+        if clip.poses and self.use_poses:
             poses = self._slice_poses(clip, start, frames, target.fps)
             motion = motion_from_poses(self.motion, poses, reference, target.fps, rng)
         else:
             motion = self.motion.prepare(driving, reference, train=True, rng=rng)
         if motion.num_frames != frames or motion.size != reference.size:
-            raise InputError(f"motion source {self.motion.name!r} gave {motion.num_frames} frames of {motion.size} "
-                             f"for a {frames}-frame window of {reference.size}", "a motion source must keep the frame count")
+            raise InputError(
+                f"motion source {self.motion.name!r} gave {motion.num_frames} frames of {motion.size} "
+                f"for a {frames}-frame window of {reference.size}",
+                "a motion source must keep the frame count",
+            )
         composite = self.composer.compose(reference, motion, self.geometry)
         return composite, composite.with_target(target), motion
 
@@ -291,3 +334,68 @@ class GlobalIndices:
 def collate_one(batch: TrainBatch) -> TrainBatch:
     """DataLoader ``collate_fn``: items already are whole batches."""
     return batch
+
+
+class ThreadPrefetch:
+    """Iterate ``iterable`` in a background thread, up to ``depth`` items ahead.
+
+    Decoding (PyAV) and tensor work release the GIL, so the next batch is built while the model
+    trains on this one, without worker processes. Batches are pure functions of their index, so
+    the order and content are the same as without prefetching. An error in the thread is raised
+    by ``next``.
+    """
+
+    _END = object()
+
+    def __init__(self, iterable: Any, depth: int = 2) -> None:
+        import queue
+        import threading
+
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._fill, args=(iter(iterable),), name="motionctx-prefetch", daemon=True
+        )
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        import queue
+
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _fill(self, it: Any) -> None:
+        try:
+            for item in it:
+                if not self._put(item):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            self._put(_Failure(exc))
+            return
+        self._put(self._END)
+
+    def __iter__(self) -> ThreadPrefetch:
+        return self
+
+    def __next__(self) -> Any:
+        item = self._queue.get()
+        if item is self._END:
+            raise StopIteration
+        if isinstance(item, _Failure):
+            raise item.error
+        return item
+
+    def close(self) -> None:
+        """Stop the thread (it finishes the item it is building)."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error

@@ -11,13 +11,22 @@ from typing import Any
 
 from motionctx.errors import MotionctxError
 
-__all__ = ["StopRequest", "TrainingDiverged", "TrainingInterrupted", "memory_advice", "stop_on_signals"]
+__all__ = [
+    "StopRequest",
+    "TrainingDiverged",
+    "TrainingInterrupted",
+    "ignore_signals",
+    "memory_advice",
+    "stop_on_signals",
+]
 
 
 class TrainingInterrupted(MotionctxError):
     """Training stopped on a signal after saving a checkpoint; exit code 128 + signal number."""
 
-    def __init__(self, message: str, hint: str | None = None, *, signum: int = signal.SIGINT, checkpoint: Path | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, *, signum: int = signal.SIGINT, checkpoint: Path | None = None
+    ) -> None:
         super().__init__(message, hint)
         self.exit_code = 128 + int(signum)
         self.checkpoint = checkpoint
@@ -26,7 +35,9 @@ class TrainingInterrupted(MotionctxError):
 class TrainingDiverged(MotionctxError):
     """The loss or the gradient became NaN or infinite; nothing of that step was applied."""
 
-    def __init__(self, message: str, hint: str | None = None, *, step: int, batch_ids: list[str], checkpoint: Path | None) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, *, step: int, batch_ids: list[str], checkpoint: Path | None
+    ) -> None:
         super().__init__(message, hint)
         self.step = step
         self.batch_ids = batch_ids
@@ -66,6 +77,13 @@ def stop_on_signals(request: StopRequest) -> Iterator[StopRequest]:
             signal.signal(sig, old)
 
 
+def ignore_signals(worker_id: int = 0) -> None:
+    """DataLoader ``worker_init_fn``: Ctrl-C and SIGTERM reach the whole process group, but only
+    the training process should react (checkpoint, then stop its workers itself)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def memory_advice(config: Any, *, frames: int, size: tuple[int, int], batch: int) -> str:
     """The settings that lower memory, given the current ones."""
     tips = []
@@ -75,7 +93,9 @@ def memory_advice(config: Any, *, frames: int, size: tuple[int, int], batch: int
         tips.append("gradient_checkpointing: true")
     if config.mixed_precision in (None, "no"):
         tips.append("mixed_precision: bf16")
-    tips.append(f"fewer frames (frames: [{config.frames[0]}, {max(config.frames[0], frames - 16)}]; this batch had {frames})")
+    tips.append(
+        f"fewer frames (frames: [{config.frames[0]}, {max(config.frames[0], frames - 16)}]; this batch had {frames})"
+    )
     tips.append(f"smaller buckets (this batch was {size[0]}x{size[1]})")
     if config.mode == "lora" and config.lora_rank > 64:
         tips.append(f"a lower lora_rank (now {config.lora_rank})")

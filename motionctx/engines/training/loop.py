@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,9 +20,24 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from motionctx.engines.training import checkpoint as ckpt
-from motionctx.engines.training.data import BatchPlanner, GlobalIndices, TrainingData, collate_one, derive_seed, load_clips
+from motionctx.engines.training.data import (
+    BatchPlanner,
+    GlobalIndices,
+    ThreadPrefetch,
+    TrainingData,
+    collate_one,
+    derive_seed,
+    load_clips,
+)
 from motionctx.engines.training.ema import EMA
-from motionctx.engines.training.guards import StopRequest, TrainingDiverged, TrainingInterrupted, memory_advice, stop_on_signals
+from motionctx.engines.training.guards import (
+    StopRequest,
+    TrainingDiverged,
+    TrainingInterrupted,
+    ignore_signals,
+    memory_advice,
+    stop_on_signals,
+)
 from motionctx.engines.training.metrics import MetricsLog
 from motionctx.engines.training.model import LossInputs, LossModule, attach, full_parameters, named_trainable
 from motionctx.errors import InputError, MotionctxError
@@ -76,8 +91,11 @@ def _accelerator(mixed_precision: str, find_unused: bool) -> Any:
     from accelerate.state import AcceleratorState
     from accelerate.utils import DistributedDataParallelKwargs
 
-    kwargs = {"mixed_precision": mixed_precision, "cpu": not torch.cuda.is_available(),
-              "kwargs_handlers": [DistributedDataParallelKwargs(find_unused_parameters=find_unused)]}
+    kwargs = {
+        "mixed_precision": mixed_precision,
+        "cpu": not torch.cuda.is_available(),
+        "kwargs_handlers": [DistributedDataParallelKwargs(find_unused_parameters=find_unused)],
+    }
     try:
         return Accelerator(**kwargs)
     except ValueError as exc:
@@ -92,11 +110,24 @@ class Trainer:
     """Runs one ``train`` stage on the clips of ``index`` (written by the prepare stage; cache
     entries are read from ``cache``, default: the cache the index was prepared with).
     ``callbacks`` are called on rank 0 after each step with the step number and its metrics
-    (the Python API's hook; tests and benchmarks use it)."""
+    (the Python API's hook; tests and benchmarks use it). ``data`` replaces the batches: any
+    object with ``data[g] -> TrainBatch`` for global batch index ``g`` (default:
+    :class:`~.data.TrainingData` over the index)."""
 
-    def __init__(self, config: TrainConfig, parts: TrainParts, output_dir: Path, *, index: Path, cache: Path | None = None,
-                 recipe_yaml: str | None = None, progress: Progress | None = None,
-                 log: Callable[[str], None] = print, callbacks: list[StepCallback] | None = None) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        parts: TrainParts,
+        output_dir: Path,
+        *,
+        index: Path,
+        cache: Path | None = None,
+        recipe_yaml: str | None = None,
+        progress: Progress | None = None,
+        log: Callable[[str], None] = print,
+        callbacks: list[StepCallback] | None = None,
+        data: Any = None,
+    ) -> None:
         self.c = config
         self.parts = parts
         self.folder = output_dir / config.folder
@@ -106,6 +137,7 @@ class Trainer:
         self.progress = progress
         self.log = log
         self.callbacks = list(callbacks or [])
+        self._custom_data = data
 
     # ------------------------------------------------------------------ setup
     def _setup(self) -> None:
@@ -130,29 +162,51 @@ class Trainer:
         if self.acc.distributed_type == DistributedType.DEEPSPEED and c.gradient_accumulation != 1:
             from motionctx.errors import RecipeError
 
-            raise RecipeError("DeepSpeed steps the optimizer inside backward, so the train stage's gradient_accumulation must be 1",
-                              "set gradient_accumulation: 1 and gradient_accumulation_steps in the DeepSpeed config instead")
+            raise RecipeError(
+                "DeepSpeed steps the optimizer inside backward, so the train stage's gradient_accumulation must be 1",
+                "set gradient_accumulation: 1 and gradient_accumulation_steps in the DeepSpeed config instead",
+            )
         self.main = self.acc.is_main_process
         self.checkpoints = self.folder / "checkpoints"
 
         clips = load_clips(read_index(self.index), Cache(self.cache) if self.cache else None, c.buckets)
         geometry = backbone.geometry
-        planner = BatchPlanner(clips, batch_size=c.batch_size, frames=c.frames, stride=c.stride, geometry=geometry, seed=c.seed)
+        planner = BatchPlanner(
+            clips, batch_size=c.batch_size, frames=c.frames, stride=c.stride, geometry=geometry, seed=c.seed
+        )
         short = [cl.id for cl in clips if planner.usable_frames(cl) < planner.counts[0]]
         if short:
-            self.log(f"train: {len(short)} clips are shorter than {c.frames[0]} frames at stride {c.stride}; they give shorter windows")
+            self.log(
+                f"train: {len(short)} clips are shorter than {c.frames[0]} frames at stride {c.stride}; "
+                "they give shorter windows"
+            )
         self.clips = clips
         self.loss_module = LossModule(backbone, self.modules)
         use_text = c.use_cached_text and self.loss_module.accepts_keyword("text_embeddings")
-        self.data = TrainingData(clips, planner, self.parts.motion, self.parts.composer, geometry, seed=c.seed,
-                                 text_embeddings=use_text)
+        self.data = self._custom_data or TrainingData(
+            clips, planner, self.parts.motion, self.parts.composer, geometry, seed=c.seed, text_embeddings=use_text
+        )
+        self.planner = planner
         params = list(self.named.values())
-        self.optimizer = torch.optim.AdamW(params, lr=c.lr, betas=tuple(c.betas), eps=c.eps, weight_decay=c.weight_decay)
+        self.optimizer = torch.optim.AdamW(
+            params, lr=c.lr, betas=tuple(c.betas), eps=c.eps, weight_decay=c.weight_decay
+        )
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: lr_factor(s, warmup=c.warmup_steps, total=c.steps, schedule=c.schedule))
+            self.optimizer, lambda s: lr_factor(s, warmup=c.warmup_steps, total=c.steps, schedule=c.schedule)
+        )
         self.model, self.optimizer = self.acc.prepare(self.loss_module, self.optimizer)
         self.ema = EMA(self.named, c.ema) if c.ema else None
         self.metrics = MetricsLog(self.folder, tensorboard=c.tensorboard, enabled=self.main)
+
+    def _default_data(self) -> TrainingData:
+        return TrainingData(
+            self.clips,
+            self.planner,
+            self.parts.motion,
+            self.parts.composer,
+            self.parts.backbone.geometry,
+            seed=self.c.seed,
+        )
 
     def _restore(self) -> int:
         """Load the checkpoint ``resume`` points at; returns the step to continue from."""
@@ -161,9 +215,13 @@ class Trainer:
             return 0
         state = ckpt.load(path, self.rank)
         missing = set(self.named) - set(state.trainable)
+        missing |= {k for k, p in self.named.items() if k in state.trainable and state.trainable[k].shape != p.shape}
         if missing:
-            raise InputError(f"checkpoint {path} does not match this model ({len(missing)} tensors missing, e.g. {sorted(missing)[0]})",
-                             "resume only with the same backbone, mode and LoRA settings, or set resume: never")
+            raise InputError(
+                f"checkpoint {path} does not match this model ({len(missing)} tensors missing or of another "
+                f"shape, e.g. {min(missing)})",
+                "resume only with the same backbone, mode and LoRA settings, or set resume: never",
+            )
         if self.sharded and (path / "accelerate").is_dir():
             self.acc.load_state(str(path / "accelerate"))  # weights and optimizer shards
         else:
@@ -179,21 +237,34 @@ class Trainer:
         if state.rng is not None:
             ckpt.set_rng_state(state.rng)
         if int(state.meta.get("world_size", self.world)) != self.world:
-            self.log(f"train: resuming a {state.meta.get('world_size')}-process run with {self.world} processes; "
-                     "the data order continues but is not the one the original run would have seen")
+            self.log(
+                f"train: resuming a {state.meta.get('world_size')}-process run with {self.world} processes; "
+                "the data order continues but is not the one the original run would have seen"
+            )
         self.log(f"train: resumed from {path} (step {state.step})")
         return state.step
 
     def _save(self, step: int, loss: float) -> Path:
-        meta = {"world_size": self.world, "data_position": step * self.c.gradient_accumulation * self.world,
-                "batches_per_epoch": self.data.planner.batches_per_epoch, "loss": loss, "seed": self.c.seed,
-                "mode": self.c.mode, "time": time.time()}
+        meta = {
+            "world_size": self.world,
+            "data_position": step * self.c.gradient_accumulation * self.world,
+            "batches_per_epoch": self.planner.batches_per_epoch,
+            "loss": loss,
+            "seed": self.c.seed,
+            "mode": self.c.mode,
+            "time": time.time(),
+        }
         with full_parameters(self.acc, self.model):
             path = ckpt.save(
-                self.checkpoints, step, rank=self.rank, barrier=self.acc.wait_for_everyone,
+                self.checkpoints,
+                step,
+                rank=self.rank,
+                barrier=self.acc.wait_for_everyone,
                 trainable=lambda: {k: p.detach() for k, p in self.named.items()},
                 optimizer=lambda: {} if self.sharded else self.optimizer.state_dict(),
-                scheduler=self.scheduler.state_dict(), ema=self.ema.state() if self.ema else None, meta=meta,
+                scheduler=self.scheduler.state_dict(),
+                ema=self.ema.state() if self.ema else None,
+                meta=meta,
                 keep=self.c.keep_checkpoints,
                 each_rank=self._rank_files,
             )
@@ -206,7 +277,9 @@ class Trainer:
         from motionctx.io import atomic_write_json
 
         if self.world > 1 and not self.sharded:
-            atomic_write_json(folder / f"weights-{self.rank}.json", ckpt.fingerprint({k: p for k, p in self.named.items()}))
+            atomic_write_json(
+                folder / f"weights-{self.rank}.json", ckpt.fingerprint({k: p for k, p in self.named.items()})
+            )
         if self.sharded:
             self.acc.save_state(str(folder / "accelerate"))
 
@@ -220,16 +293,28 @@ class Trainer:
         start = self._restore()
         self.last_checkpoint: Path | None = ckpt.latest(self.checkpoints)
         accum = c.gradient_accumulation
-        loader = DataLoader(self.data, batch_size=None, sampler=GlobalIndices(start * accum, c.steps * accum, self.rank, self.world),
-                            num_workers=c.num_workers, collate_fn=collate_one, prefetch_factor=2 if c.num_workers else None)
-        batches = iter(loader)
-        task = self.progress.add_task("train", total=c.steps, completed=start) if self.progress is not None and self.main else None
+        loader = DataLoader(
+            self.data,
+            batch_size=None,
+            sampler=GlobalIndices(start * accum, c.steps * accum, self.rank, self.world),
+            num_workers=c.num_workers,
+            collate_fn=collate_one,
+            prefetch_factor=2 if c.num_workers else None,
+            worker_init_fn=ignore_signals if c.num_workers else None,
+        )
+        batches = ThreadPrefetch(loader, c.prefetch) if c.prefetch and not c.num_workers else iter(loader)
+        task = (
+            self.progress.add_task("train", total=c.steps, completed=start)
+            if self.progress is not None and self.main
+            else None
+        )
         request = StopRequest()
         window: list[dict[str, float]] = []
         times: list[float] = []
         loss = float("nan")
         self._examples: list[Any] | None = None
-        with stop_on_signals(request):
+        stop_thread = closing(batches) if isinstance(batches, ThreadPrefetch) else nullcontext()
+        with stop_on_signals(request), closing(self.metrics), stop_thread:
             for step in range(start, c.steps):
                 t0 = time.perf_counter()
                 loss, stop, info = self._step(step, batches, request)
@@ -240,7 +325,9 @@ class Trainer:
                 window.append(info)
                 if self.main:
                     if task is not None:
-                        self.progress.update(task, completed=done, description=f"train loss {loss:.4f} | {dt:.2f} s/step")  # type: ignore[union-attr]
+                        self.progress.update(
+                            task, completed=done, description=f"train loss {loss:.4f} | {dt:.2f} s/step"
+                        )  # type: ignore[union-attr]
                     for cb in self.callbacks:
                         cb(done, info)
                 if self.world == 1 and request:  # alone, a signal during the bookkeeping counts for this step
@@ -250,20 +337,29 @@ class Trainer:
                     window = []
                 if done % c.checkpoint_every == 0 or done == c.steps or stop:
                     self._save(done, loss)
-                if c.validate_every and done % c.validate_every == 0:
+                if c.validate_every and done % c.validate_every == 0 and not stop:
                     self._validate(done)
                 if stop:
-                    self.metrics.close()
                     raise TrainingInterrupted(
                         f"training stopped by signal {stop} after step {done}; checkpoint {self.last_checkpoint}",
-                        "run the same command again to continue (resume: auto)", signum=stop,
-                        checkpoint=self.last_checkpoint)
-        self.metrics.close()
+                        "run the same command again to continue (resume: auto)",
+                        signum=stop,
+                        checkpoint=self.last_checkpoint,
+                    )
         outputs = self._export()
         rate = 1.0 / (sum(times[1:]) / len(times[1:])) if len(times) > 1 else (1.0 / times[0] if times else 0.0)
         last = self.last_checkpoint or self._save(c.steps, loss)
-        return TrainResult(self.folder, last, outputs.get("lora") or outputs.get("model"), start, c.steps, loss, rate,
-                           self.metrics.path, outputs)
+        return TrainResult(
+            self.folder,
+            last,
+            outputs.get("lora") or outputs.get("model"),
+            start,
+            c.steps,
+            loss,
+            rate,
+            self.metrics.path,
+            outputs,
+        )
 
     def _step(self, step: int, batches: Any, request: StopRequest) -> tuple[float, int, dict[str, Any]]:
         """One optimizer step over ``gradient_accumulation`` micro-batches. Returns the mean loss
@@ -306,13 +402,19 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
         except torch.OutOfMemoryError:
             raise MotionctxError(
-                f"out of memory at step {step + 1} (batch {c.batch_size} x {frames} frames of {size[0]}x{size[1]}: {', '.join(ids)})",
+                f"out of memory at step {step + 1} (batch {c.batch_size} x {frames} frames of {size[0]}x{size[1]}: "
+                f"{', '.join(ids)})",
                 "options that lower memory: " + memory_advice(c, frames=frames, size=size, batch=c.batch_size),
             ) from None
         if self.ema is not None:
             self.ema.update()
-        info = {"data_time": data_time, "frames": frames, "grad_norm": float(norm) if norm is not None else None,
-                "samples": c.batch_size * accum * self.world, "epoch": batch.epoch}
+        info = {
+            "data_time": data_time,
+            "frames": frames,
+            "grad_norm": float(norm) if norm is not None else None,
+            "samples": c.batch_size * accum * self.world,
+            "epoch": batch.epoch,
+        }
         return total / (accum * self.world), stop, info
 
     def _agree(self, finite: bool, loss_sum: float, request: StopRequest) -> tuple[bool, int, float]:
@@ -320,9 +422,16 @@ class Trainer:
         loss summed over processes): one small all-reduce per step, so every process decides alike."""
         import signal
 
-        t = torch.tensor([0.0 if finite else 1.0, float(request.signum == signal.SIGINT),
-                          float(request.signum == signal.SIGTERM), loss_sum],
-                         dtype=torch.float64, device=self.acc.device if self.world > 1 else "cpu")
+        t = torch.tensor(
+            [
+                0.0 if finite else 1.0,
+                float(request.signum == signal.SIGINT),
+                float(request.signum == signal.SIGTERM),
+                loss_sum,
+            ],
+            dtype=torch.float64,
+            device=self.acc.device if self.world > 1 else "cpu",
+        )
         if self.world > 1:
             import torch.distributed as dist
 
@@ -336,7 +445,9 @@ class Trainer:
             f"the {what} is NaN or infinite at step {step + 1} (batch: {', '.join(ids)}); the step was not applied; "
             f"last good checkpoint: {last or 'none yet'}",
             "lower lr, keep max_grad_norm on, check these clips with `motionctx data check`, then rerun (resume: auto)",
-            step=step + 1, batch_ids=ids, checkpoint=last,
+            step=step + 1,
+            batch_ids=ids,
+            checkpoint=last,
         )
 
     def _log_metrics(self, window: list[dict[str, Any]]) -> None:
@@ -363,14 +474,23 @@ class Trainer:
             return
         if self.main:
             if self._examples is None:
-                self._examples = validation_examples(self.c, self.clips, self.data)
+                data = self.data if isinstance(self.data, TrainingData) else self._default_data()
+                self._examples = validation_examples(self.c, self.clips, data)
             folder = self.folder / "validation" / f"step-{step:08d}"
             for m in self.modules:
                 m.eval()
             try:
                 with self.ema.applied() if self.ema else nullcontext():
-                    write_validation(folder, self._examples, self.parts.backbone, self.parts.motion, self.parts.composer,
-                                     steps=self.c.validation_steps, guidance=self.c.validation_guidance, seed=self.c.seed)
+                    write_validation(
+                        folder,
+                        self._examples,
+                        self.parts.backbone,
+                        self.parts.motion,
+                        self.parts.composer,
+                        steps=self.c.validation_steps,
+                        guidance=self.c.validation_guidance,
+                        seed=self.c.seed,
+                    )
             finally:
                 for m in self.modules:
                     m.train()

@@ -61,7 +61,9 @@ def read_manifest(path: str | Path) -> list[ManifestEntry]:
             raise InputError(f"{where} has no `path`", 'each line needs {"path": "clip.mp4", ...}')
         ident = str(rec.get("id") or f"line-{number:06d}")
         if ident in seen:
-            raise InputError(f"{where}: id {ident!r} is also used by record {seen[ident]}", "give every clip its own id")
+            raise InputError(
+                f"{where}: id {ident!r} is also used by record {seen[ident]}", "give every clip its own id"
+            )
         seen[ident] = number
         caption = rec.get("caption", rec.get("prompt"))
         entries.append(
@@ -131,7 +133,9 @@ def check_entry(
         try:
             motion_info = probe(entry.driving)
             if motion_info.frames < info.frames:
-                res.problems.append(f"driving video has {motion_info.frames} frames, fewer than the target's {info.frames}")
+                res.problems.append(
+                    f"driving video has {motion_info.frames} frames, fewer than the target's {info.frames}"
+                )
         except InputError as exc:
             res.problems.append(f"driving unreadable: {exc.message}")
             motion_info = None

@@ -67,14 +67,19 @@ def attach(backbone: Backbone, config: TrainConfig, log: Callable[[str], None]) 
         for m in modules:
             m.requires_grad_(True)
             if any(p.dtype != torch.float32 for p in m.parameters()):
-                log("train: full fine-tune of non-float32 weights; load the backbone with dtype float32 for stable AdamW")
+                log(
+                    "train: full fine-tune of non-float32 weights; "
+                    "load the backbone with dtype float32 for stable AdamW"
+                )
     if config.gradient_checkpointing:
         enable = getattr(backbone, "enable_gradient_checkpointing", None)
         if callable(enable):
             enable()
         else:
             for m in modules:
-                if getattr(m, "_supports_gradient_checkpointing", False) and hasattr(m, "enable_gradient_checkpointing"):
+                if getattr(m, "_supports_gradient_checkpointing", False) and hasattr(
+                    m, "enable_gradient_checkpointing"
+                ):
                     m.enable_gradient_checkpointing()
                 else:
                     log(f"train: {type(m).__name__} does not support gradient checkpointing; it stays off")
@@ -87,16 +92,26 @@ def named_trainable(modules: list[torch.nn.Module]) -> dict[str, torch.nn.Parame
     """Trainable parameters by a stable name ``<module index>.<parameter name>``."""
     named = {f"{i}.{n}": p for i, m in enumerate(modules) for n, p in m.named_parameters() if p.requires_grad}
     if not named:
-        raise RecipeError("nothing to train: no parameter requires gradients",
-                          "check mode, lora_targets (they must match module names of the backbone)")
+        raise RecipeError(
+            "nothing to train: no parameter requires gradients",
+            "check mode, lora_targets (they must match module names of the backbone)",
+        )
     return named
 
 
 class LossInputs:
     """The arguments of ``training_loss`` in one plain object (DDP passes it through untouched)."""
 
-    def __init__(self, composites: list[Any], clean: list[Any], prompts: list[str], generator: Any, extra: dict[str, Any]) -> None:
-        self.composites, self.clean, self.prompts, self.generator, self.extra = composites, clean, prompts, generator, extra
+    def __init__(
+        self, composites: list[Any], clean: list[Any], prompts: list[str], generator: Any, extra: dict[str, Any]
+    ) -> None:
+        self.composites, self.clean, self.prompts, self.generator, self.extra = (
+            composites,
+            clean,
+            prompts,
+            generator,
+            extra,
+        )
 
 
 class LossModule(torch.nn.Module):

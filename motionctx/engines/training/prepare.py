@@ -25,13 +25,21 @@ from motionctx.engines.training.manifest import ManifestEntry, read_manifest
 from motionctx.errors import InputError
 
 if TYPE_CHECKING:
-    import torch
-
     from motionctx.engines.training.options import PrepareConfig
     from motionctx.parts import Backbone, MotionSource, PoseEstimator, TextGuider
     from motionctx.types import PoseSequence, Video
 
-__all__ = ["PrepareParts", "PrepareReport", "identity", "nearest_bucket", "prepare_dataset", "read_index"]
+__all__ = [
+    "PrepareParts",
+    "PrepareReport",
+    "identity",
+    "loss_accepts",
+    "nearest_bucket",
+    "pose_estimator",
+    "prepare_dataset",
+    "read_index",
+    "uses_poses",
+]
 
 Track = Callable[[Iterable[Any], str, int], Iterator[Any]]
 
@@ -74,11 +82,34 @@ def nearest_bucket(size: tuple[int, int], buckets: list[tuple[int, int]]) -> tup
     return min(buckets, key=lambda b: (abs(math.log((w / h) / (b[1] / b[0]))), b[0] * b[1]))
 
 
-def _pose_estimator(motion: MotionSource | None) -> PoseEstimator | None:
+def pose_estimator(motion: MotionSource | None) -> PoseEstimator | None:
+    """The pose estimator of a pose-driven motion source (its ``estimator``), else None."""
     from motionctx.parts import PoseEstimator
 
     est = getattr(motion, "estimator", None) if motion is not None else None
     return est if isinstance(est, PoseEstimator) else None
+
+
+#: Config fields of the built-in ``pose`` source that rendering from cached poses reads.
+POSE_FIELDS = ("fit", "smoothing", "augment", "render")
+
+
+def uses_poses(motion: MotionSource | None) -> bool:
+    """Whether the motion source can draw cached poses: it has ``prepare_from_poses``, or it is
+    the ``pose`` source (an estimator and the pose pipeline's settings)."""
+    if motion is None:
+        return False
+    if callable(getattr(motion, "prepare_from_poses", None)):
+        return True
+    return pose_estimator(motion) is not None and all(hasattr(motion.config, f) for f in POSE_FIELDS)
+
+
+def loss_accepts(backbone_cls: type, keyword: str) -> bool:
+    """Whether ``backbone_cls.training_loss`` takes ``keyword`` (e.g. ``text_embeddings``)."""
+    import inspect
+
+    params = inspect.signature(backbone_cls.training_loss).parameters
+    return keyword in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
 
 
 def concat_poses(chunks: list[PoseSequence]) -> PoseSequence:
@@ -110,8 +141,10 @@ def _scaled_to(poses: PoseSequence, size: tuple[int, int], where: str) -> PoseSe
         return poses
     (fh, fw), (vh, vw) = poses.size, size
     if abs((fw / fh) / (vw / vh) - 1) > 0.02:
-        raise InputError(f"{where} is for {fh}x{fw} frames but the video is {vh}x{vw} (H x W)",
-                         "use the keypoints made from this video")
+        raise InputError(
+            f"{where} is for {fh}x{fw} frames but the video is {vh}x{vw} (H x W)",
+            "use the keypoints made from this video",
+        )
     scale = poses.keypoints.new_tensor([vw / fw, vh / fh])
     return dataclasses.replace(poses, keypoints=poses.keypoints * scale, size=size)
 
@@ -119,14 +152,21 @@ def _scaled_to(poses: PoseSequence, size: tuple[int, int], where: str) -> PoseSe
 class _Preparer:
     """One process's work over its shard of the manifest."""
 
-    def __init__(self, config: PrepareConfig, parts: PrepareParts, cache: Cache, report: PrepareReport,
-                 log: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        config: PrepareConfig,
+        parts: PrepareParts,
+        cache: Cache,
+        report: PrepareReport,
+        log: Callable[[str], None],
+    ) -> None:
         self.c = config
         self.parts = parts
         self.cache = cache
         self.report = report
         self.log = log
-        self.estimator = _pose_estimator(parts.motion) if config.poses else None
+        self.use_poses = config.poses and uses_poses(parts.motion)
+        self.estimator = pose_estimator(parts.motion) if self.use_poses else None
 
     def clip(self, entry: ManifestEntry) -> dict[str, Any]:
         from motionctx.engines.training.video import probe
@@ -142,8 +182,13 @@ class _Preparer:
         motion_hash = self.cache.file_hash(motion_path) if entry.driving else video_hash
         ref_hash = self.cache.file_hash(entry.reference) if entry.reference else None
         record: dict[str, Any] = {
-            "id": entry.id, "line": entry.line, "path": str(entry.path.resolve()), "hash": video_hash,
-            "frames": info.frames, "fps": info.fps, "size": list(info.size),
+            "id": entry.id,
+            "line": entry.line,
+            "path": str(entry.path.resolve()),
+            "hash": video_hash,
+            "frames": info.frames,
+            "fps": info.fps,
+            "size": list(info.size),
             "driving": str(entry.driving.resolve()) if entry.driving else None,
             "reference": str(entry.reference.resolve()) if entry.reference else None,
             "cache": str(self.cache.root.resolve()),
@@ -155,9 +200,13 @@ class _Preparer:
         return record
 
     # ------------------------------------------------------------------ poses
-    def poses(self, entry: ManifestEntry, video: Path, video_hash: str, frames: int, size: tuple[int, int]) -> str | None:
+    def poses(
+        self, entry: ManifestEntry, video: Path, video_hash: str, frames: int, size: tuple[int, int]
+    ) -> str | None:
         from motionctx.pose.files import read_poses, save_poses
 
+        if not self.use_poses:
+            return None
         if entry.keypoints is not None:
             source: dict[str, Any] = {"keypoints": self.cache.file_hash(entry.keypoints)}
         elif self.estimator is not None:
@@ -173,8 +222,10 @@ class _Preparer:
             else:
                 poses = self.estimate(video)
             if poses.num_frames != frames:
-                raise InputError(f"poses have {poses.num_frames} frames but the video has {frames}",
-                                 "give keypoints with one entry per video frame")
+                raise InputError(
+                    f"poses have {poses.num_frames} frames but the video has {frames}",
+                    "give keypoints with one entry per video frame",
+                )
             save_poses(path, poses)
         self.report.count("poses", hit)
         return self.cache.relative(path)
@@ -196,8 +247,14 @@ class _Preparer:
         guider = self.parts.text if self.c.captions else None
         if guider is None:
             return ""
-        key = cache_key(kind="caption", video=video_hash, reference=ref_hash, guider=identity(guider),
-                        frames=self.c.describe_frames, side=self.c.describe_side)
+        key = cache_key(
+            kind="caption",
+            video=video_hash,
+            reference=ref_hash,
+            guider=identity(guider),
+            frames=self.c.describe_frames,
+            side=self.c.describe_side,
+        )
         cached = self.cache.get_json("captions", key)
         hit = isinstance(cached, dict) and isinstance(cached.get("caption"), str)
         if not hit:
@@ -224,8 +281,10 @@ class _Preparer:
         return reference, clip
 
     def text_embedding(self, caption: str) -> str | None:
-        backbone = self.parts.backbone if self.c.text_embeddings else None
-        if backbone is None:
+        backbone = self.parts.backbone
+        if backbone is None or not self.c.text_embeddings:
+            return None
+        if self.c.text_embeddings == "auto" and not loss_accepts(type(backbone), "text_embeddings"):
             return None
         key = cache_key(kind="text", caption=caption, backbone=identity(backbone))
         path = self.cache.path("text", key, "safetensors")
@@ -238,7 +297,9 @@ class _Preparer:
         return self.cache.relative(path)
 
     # ------------------------------------------------------------------ latents
-    def latents(self, entry: ManifestEntry, video_hash: str, frames: int, size: tuple[int, int]) -> dict[str, Any] | None:
+    def latents(
+        self, entry: ManifestEntry, video_hash: str, frames: int, size: tuple[int, int]
+    ) -> dict[str, Any] | None:
         backbone = self.parts.backbone if self.c.latents else None
         encode = getattr(backbone, "encode_video", None)
         if backbone is None or encode is None:
@@ -251,7 +312,9 @@ class _Preparer:
 
         bucket = nearest_bucket(size, self.c.buckets)
         n = backbone.geometry.snap_frames(min(self.c.latent_frames, frames))
-        key = cache_key(kind="latents", video=video_hash, backbone=identity(backbone), bucket=bucket, frames=n, fit="crop")
+        key = cache_key(
+            kind="latents", video=video_hash, backbone=identity(backbone), bucket=bucket, frames=n, fit="crop"
+        )
         path = self.cache.path("latents", key, "safetensors")
         hit = path.is_file()
         if not hit:
@@ -317,9 +380,13 @@ def read_index(path: str | Path) -> list[dict[str, Any]]:
 
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"training index {str(p)!r} does not exist",
-                         "run the prepare stage first (or point the train stage's `data` at its index.jsonl)")
+        raise InputError(
+            f"training index {str(p)!r} does not exist",
+            "run the prepare stage first (or point the train stage's `data` at its index.jsonl)",
+        )
     records = read_jsonl(p)
     if not records:
-        raise InputError(f"training index {str(p)!r} lists no clips", "check the manifest and the prepare stage's skipped list")
+        raise InputError(
+            f"training index {str(p)!r} lists no clips", "check the manifest and the prepare stage's skipped list"
+        )
     return records

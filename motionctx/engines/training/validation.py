@@ -50,8 +50,15 @@ def validation_examples(config: TrainConfig, clips: list[Clip], data: TrainingDa
 
 
 def write_validation(
-    folder: Path, examples: list[Example], backbone: Backbone, motion: MotionSource, composer: Composer, *,
-    steps: int, guidance: float, seed: int,
+    folder: Path,
+    examples: list[Example],
+    backbone: Backbone,
+    motion: MotionSource,
+    composer: Composer,
+    *,
+    steps: int,
+    guidance: float,
+    seed: int,
 ) -> list[Path]:
     """Animate every example and write ``<folder>/<name>/preview.mp4`` (+ contact sheet)."""
     import torch
@@ -62,8 +69,18 @@ def write_validation(
     written = []
     with torch.no_grad():
         for ex in examples:
-            result = animate(backbone, motion, composer, ex.reference, ex.driving, prompt=ex.prompt, steps=steps,
-                             guidance=guidance, seed=seed, segment_frames=ex.driving.num_frames)
+            result = animate(
+                backbone,
+                motion,
+                composer,
+                ex.reference,
+                ex.driving,
+                prompt=ex.prompt,
+                steps=steps,
+                guidance=guidance,
+                seed=seed,
+                segment_frames=ex.driving.num_frames,
+            )
             paths = write_previews(folder / ex.name, ex.reference, ex.driving, result.motion, result.video)
             written.append(paths["preview"])
     return written

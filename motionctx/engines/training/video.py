@@ -36,12 +36,16 @@ def _open(path: str | Path) -> Any:
 
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"video {str(p)!r} does not exist", "check the path in the manifest (relative paths start at its folder)")
+        raise InputError(
+            f"video {str(p)!r} does not exist", "check the path in the manifest (relative paths start at its folder)"
+        )
     try:
         container = av.open(str(p))
-    except Exception as exc:  # PyAV raises many types for broken files
-        raise InputError(f"cannot open video {str(p)!r}: {type(exc).__name__}: {exc}".splitlines()[0],
-                         "the file is corrupt or not a video; re-encode it with ffmpeg") from None
+    except Exception as exc:  # noqa: BLE001 - PyAV raises many types for broken files
+        raise InputError(
+            f"cannot open video {str(p)!r}: {type(exc).__name__}: {exc}".splitlines()[0],
+            "the file is corrupt or not a video; re-encode it with ffmpeg",
+        ) from None
     if not container.streams.video:
         container.close()
         raise InputError(f"video {str(p)!r} has no video stream", "pass a video file (mp4, webm, mov, ...)")
@@ -73,9 +77,11 @@ def probe(path: str | Path, *, decode_first: bool = True) -> VideoInfo:
         return VideoInfo(frames, _fps(stream), size, str(ctx.name))
     except InputError:
         raise
-    except Exception as exc:
-        raise InputError(f"cannot decode video {str(path)!r}: {type(exc).__name__}: {exc}".splitlines()[0],
-                         "the file is corrupt; re-encode it with ffmpeg") from None
+    except Exception as exc:  # noqa: BLE001 - PyAV raises many types for broken files
+        raise InputError(
+            f"cannot decode video {str(path)!r}: {type(exc).__name__}: {exc}".splitlines()[0],
+            "the file is corrupt; re-encode it with ffmpeg",
+        ) from None
     finally:
         container.close()
 
@@ -90,7 +96,7 @@ def _to_video(arrays: list[np.ndarray], fps: float) -> Video:
 def _index(frame: Any, stream: Any, fps: float, origin: int) -> int | None:
     if frame.pts is None or stream.time_base is None:
         return None
-    return int(round(float((frame.pts - origin) * stream.time_base) * fps))
+    return round(float((frame.pts - origin) * stream.time_base) * fps)
 
 
 def read_window(path: str | Path, start: int, count: int, stride: int = 1) -> Video:
@@ -112,7 +118,9 @@ def read_window(path: str | Path, start: int, count: int, stride: int = 1) -> Vi
         origin = int(stream.start_time or 0)
         if stream.time_base is not None:
             if start > 0:
-                container.seek(origin + int(start / fps / stream.time_base), stream=stream, backward=True, any_frame=False)
+                container.seek(
+                    origin + int(start / fps / stream.time_base), stream=stream, backward=True, any_frame=False
+                )
             for frame in container.decode(stream):
                 idx = _index(frame, stream, fps, origin)
                 if idx is None or (idx > start and not out):
@@ -124,16 +132,20 @@ def read_window(path: str | Path, start: int, count: int, stride: int = 1) -> Vi
                         break
                 elif idx > wanted[-1]:
                     break
-    except Exception as exc:
-        raise InputError(f"cannot decode video {str(path)!r}: {type(exc).__name__}: {exc}".splitlines()[0],
-                         "the file is corrupt; re-encode it with ffmpeg") from None
+    except Exception as exc:  # noqa: BLE001 - PyAV raises many types for broken files
+        raise InputError(
+            f"cannot decode video {str(path)!r}: {type(exc).__name__}: {exc}".splitlines()[0],
+            "the file is corrupt; re-encode it with ffmpeg",
+        ) from None
     finally:
         container.close()
     if len(out) < count:
         out = _decode_sequential(path, wanted)
     if len(out) < count:
-        raise InputError(f"video {str(path)!r} has no frames {wanted.start}..{wanted[-1]} (stride {stride})",
-                         "the clip is shorter than the manifest or index says; run the prepare stage again")
+        raise InputError(
+            f"video {str(path)!r} has no frames {wanted.start}..{wanted[-1]} (stride {stride})",
+            "the clip is shorter than the manifest or index says; run the prepare stage again",
+        )
     return _to_video(out, fps)
 
 
@@ -158,10 +170,8 @@ def iter_chunks(path: str | Path, chunk: int = 64, *, max_frames: int | None = N
         stream = container.streams.video[0]
         fps = _fps(stream)
         buf: list[np.ndarray] = []
-        seen = 0
-        for frame in container.decode(stream):
+        for seen, frame in enumerate(container.decode(stream), start=1):
             buf.append(frame.to_ndarray(format="rgb24"))
-            seen += 1
             if len(buf) == chunk:
                 yield _to_video(buf, fps)
                 buf = []
