@@ -38,6 +38,7 @@ BUILTIN_MODULES = (
     "motionctx.builtins.quality_filters",
     "motionctx.builtins.stages",
     "motionctx.builtins.synthesis_stages",
+    "motionctx.builtins.train_stages",
 )
 
 

@@ -69,8 +69,14 @@ def make_clips(tmp_path: Path) -> Callable[..., Path]:
     manifest under ``tmp_path/clips``; returns the manifest path."""
     from motionctx.io import write_video
 
-    def make(sizes: list[tuple[int, int]] = [(32, 32), (32, 48), (48, 32), (32, 32)], frames: int | list[int] = 13,
-             captions: bool = True, keypoints: bool = False, folder: str = "clips") -> Path:
+    def make(
+        sizes: list[tuple[int, int]] | None = None,
+        frames: int | list[int] = 13,
+        captions: bool = True,
+        keypoints: bool = False,
+        folder: str = "clips",
+    ) -> Path:
+        sizes = sizes or [(32, 32), (32, 48), (48, 32), (32, 32)]
         root = tmp_path / folder
         root.mkdir(parents=True, exist_ok=True)
         lines = []
@@ -105,11 +111,20 @@ def save_square_poses(path: Path, frames: int, size: tuple[int, int], seed: int)
     shift = np.linspace(-0.1 * w, 0.1 * w, frames)[:, None, None, None]
     kp = base[None, None] + np.concatenate([shift, np.zeros_like(shift)], axis=-1)
     sc = np.ones((frames, 1, sk.num_keypoints))
-    return save_poses(path, PoseSequence(torch.tensor(kp, dtype=torch.float32), torch.tensor(sc, dtype=torch.float32), sk, size, 8.0))
+    return save_poses(
+        path, PoseSequence(torch.tensor(kp, dtype=torch.float32), torch.tensor(sc, dtype=torch.float32), sk, size, 8.0)
+    )
 
 
-def write_recipe(path: Path, *, model: Path | None, output: Path, stages: list[dict[str, Any]], motion: dict[str, Any] | None = None,
-                 backbone: dict[str, Any] | None = None) -> Path:
+def write_recipe(
+    path: Path,
+    *,
+    model: Path | None,
+    output: Path,
+    stages: list[dict[str, Any]],
+    motion: dict[str, Any] | None = None,
+    backbone: dict[str, Any] | None = None,
+) -> Path:
     """A recipe with the tiny Wan backbone (none when ``model`` is None), the spatial composer and
     a static text guider."""
     import yaml
@@ -119,7 +134,10 @@ def write_recipe(path: Path, *, model: Path | None, output: Path, stages: list[d
         "name": "tiny_train",
         "output": str(output),
         "parts": {
-            "backbone": {"use": "wan_i2v", "with": {"path": str(model), "dtype": "float32", "device": "cpu", **(backbone or {})}},
+            "backbone": {
+                "use": "wan_i2v",
+                "with": {"path": str(model), "dtype": "float32", "device": "cpu", **(backbone or {})},
+            },
             "motion": motion or {"use": "raw_video"},
             "composer": {"use": "spatial"},
             "text": {"use": "static", "with": {"prompt": "a square moving"}},
@@ -134,18 +152,27 @@ def write_recipe(path: Path, *, model: Path | None, output: Path, stages: list[d
 
 #: Small, fast training settings shared by the tests.
 TINY_TRAIN: dict[str, Any] = {
-    "frames": [5, 9], "buckets": [[32, 32], [32, 48], [48, 32]], "lora_rank": 4, "lr": 1.0e-3, "warmup_steps": 0,
-    "log_every": 1, "checkpoint_every": 2, "validation_frames": 5,
+    "frames": [5, 9],
+    "buckets": [[32, 32], [32, 48], [48, 32]],
+    "lora_rank": 4,
+    "lr": 1.0e-3,
+    "warmup_steps": 0,
+    "log_every": 1,
+    "checkpoint_every": 2,
+    "validation_frames": 5,
 }
 TINY_PREPARE: dict[str, Any] = {"min_frames": 5}
 
 
-def cli(*args: str, launcher: list[str] | None = None, env: dict[str, str] | None = None, timeout: float = 240,
-        **popen: Any) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, launcher: list[str] | None = None, env: dict[str, str] | None = None, timeout: float = 240, **popen: Any
+) -> subprocess.CompletedProcess[str]:
     """Run ``motionctx ARGS`` (with the training stages) in a subprocess, optionally under a launcher."""
     cmd = [*(launcher or [sys.executable]), str(RUNNER), *args]
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
-    return subprocess.run(cmd, capture_output=True, text=True, env=full_env, cwd=REPO, timeout=timeout, **popen)
+    return subprocess.run(
+        cmd, check=False, capture_output=True, text=True, env=full_env, cwd=REPO, timeout=timeout, **popen
+    )
 
 
 @pytest.fixture
@@ -153,5 +180,12 @@ def kit() -> Any:
     """The helpers above for test modules (conftest is not importable under importlib mode)."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(write_recipe=write_recipe, cli=cli, TINY_TRAIN=dict(TINY_TRAIN), TINY_PREPARE=dict(TINY_PREPARE),
-                           moving_square=moving_square, save_square_poses=save_square_poses, REPO=REPO)
+    return SimpleNamespace(
+        write_recipe=write_recipe,
+        cli=cli,
+        TINY_TRAIN=dict(TINY_TRAIN),
+        TINY_PREPARE=dict(TINY_PREPARE),
+        moving_square=moving_square,
+        save_square_poses=save_square_poses,
+        REPO=REPO,
+    )

@@ -13,7 +13,7 @@ MODULE = "motionctx.builtins.train_stages"
 if MODULE not in plugins.BUILTIN_MODULES:
     plugins.set_plugins(plugins.load_plugins(extra=[importlib.import_module(MODULE)]))
 
-from motionctx.cli import main  # noqa: E402
+from motionctx.cli import main
 
 if __name__ == "__main__":
     main()

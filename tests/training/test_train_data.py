@@ -21,7 +21,9 @@ def write_odd_video(path: Path, frames: int = 6, size: tuple[int, int] = (47, 33
         stream = out.add_stream("ffv1", rate=8)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv444p"
         for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(np.full((h, w, 3), 20 * i, np.uint8), format="rgb24").reformat(format="yuv444p")
+            frame = av.VideoFrame.from_ndarray(np.full((h, w, 3), 20 * i, np.uint8), format="rgb24").reformat(
+                format="yuv444p"
+            )
             for packet in stream.encode(frame):
                 out.mux(packet)
         for packet in stream.encode():
@@ -36,15 +38,26 @@ def test_manifest_resolves_paths_and_fields(tmp_path: Path) -> None:
     from motionctx.engines.training.manifest import read_manifest
 
     (tmp_path / "m.jsonl").write_text(
-        '{"path": "a.mp4", "caption": "hi", "keypoints": "a.npz"}\n{"video": "/abs/b.mp4", "prompt": "p", "id": "b", "x": 1}\n'
+        '{"path": "a.mp4", "caption": "hi", "keypoints": "a.npz"}\n'
+        '{"video": "/abs/b.mp4", "prompt": "p", "id": "b", "x": 1}\n'
     )
     a, b = read_manifest(tmp_path / "m.jsonl")
-    assert a.id == "line-000001" and a.path == tmp_path / "a.mp4" and a.keypoints == tmp_path / "a.npz" and a.caption == "hi"
+    assert (
+        a.id == "line-000001"
+        and a.path == tmp_path / "a.mp4"
+        and a.keypoints == tmp_path / "a.npz"
+        and a.caption == "hi"
+    )
     assert b.id == "b" and b.path == Path("/abs/b.mp4") and b.caption == "p" and b.extra == {"x": 1}
 
 
-@pytest.mark.parametrize(("text", "match"), [('{"caption": "x"}\n', "has no `path`"),
-                                             ('{"path": "a", "id": "k"}\n{"path": "b", "id": "k"}\n', "also used by record 1")])
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ('{"caption": "x"}\n', "has no `path`"),
+        ('{"path": "a", "id": "k"}\n{"path": "b", "id": "k"}\n', "also used by record 1"),
+    ],
+)
 def test_manifest_errors_name_the_record(tmp_path: Path, text: str, match: str) -> None:
     from motionctx.engines.training.manifest import read_manifest
 
@@ -148,7 +161,10 @@ def _clips(sizes: list[tuple[int, int]], frames: list[int]):
     from motionctx.engines.training.prepare import nearest_bucket
 
     buckets = [(32, 32), (32, 48), (48, 32)]
-    return [Clip(i, f"c{i}", f"/x/{i}.mp4", n, 8.0, s, nearest_bucket(s, buckets)) for i, (s, n) in enumerate(zip(sizes, frames))]
+    return [
+        Clip(i, f"c{i}", f"/x/{i}.mp4", n, 8.0, s, nearest_bucket(s, buckets))
+        for i, (s, n) in enumerate(zip(sizes, frames))
+    ]
 
 
 def test_planner_is_deterministic_and_covers_each_epoch() -> None:
@@ -156,7 +172,7 @@ def test_planner_is_deterministic_and_covers_each_epoch() -> None:
     from motionctx.types import Geometry
 
     clips = _clips([(32, 32), (64, 96), (96, 64), (30, 30), (33, 50), (40, 40)], [13, 30, 200, 9, 50, 121])
-    kw = dict(batch_size=1, frames=(5, 21), stride=2, geometry=Geometry(), seed=3)
+    kw = {"batch_size": 1, "frames": (5, 21), "stride": 2, "geometry": Geometry(), "seed": 3}
     a, b = BatchPlanner(clips, **kw), BatchPlanner(clips, **kw)
     assert [a.plan(g) for g in range(20)] == [b.plan(g) for g in reversed(range(20))][::-1]
     assert a.batches_per_epoch == 6
@@ -203,9 +219,19 @@ def _real_clips(manifest: Path, poses: bool = False):
     out = []
     for i, e in enumerate(read_manifest(manifest)):
         info = probe(e.path)
-        out.append(Clip(i, e.id, str(e.path), info.frames, info.fps, info.size,
-                        nearest_bucket(info.size, [(32, 32), (32, 48), (48, 32)]), e.caption or "",
-                        poses=str(e.keypoints) if poses else None))
+        out.append(
+            Clip(
+                i,
+                e.id,
+                str(e.path),
+                info.frames,
+                info.fps,
+                info.size,
+                nearest_bucket(info.size, [(32, 32), (32, 48), (48, 32)]),
+                e.caption or "",
+                poses=str(e.keypoints) if poses else None,
+            )
+        )
     return out
 
 
@@ -270,3 +296,39 @@ def test_pose_batches_use_cached_poses(make_clips) -> None:
     batch = _data(clips, source)[3]
     (motion,) = batch.motion
     assert motion.frames.amax() > 0.2 and motion.num_frames == batch.clean[0].num_frames
+
+
+def test_worker_processes_give_the_same_batches(make_clips) -> None:
+    from torch.utils.data import DataLoader
+
+    from motionctx.builtins.motion_sources import RawVideoMotionSource
+    from motionctx.engines.training.data import GlobalIndices, collate_one
+
+    data = _data(_real_clips(make_clips()), RawVideoMotionSource(), seed=4)
+    loader = DataLoader(
+        data, batch_size=None, sampler=GlobalIndices(2, 6, rank=1, world=2), num_workers=1, collate_fn=collate_one
+    )
+    got = list(loader)
+    assert [b.index for b in got] == [5, 7, 9, 11]  # micro-batches 2..5 of rank 1 of 2
+    for b in got:
+        want = data[b.index]
+        assert b.ids == want.ids and all(torch.equal(x.frames, y.frames) for x, y in zip(b.clean, want.clean))
+
+
+def test_thread_prefetch_keeps_order_and_raises_errors() -> None:
+    from motionctx.engines.training.data import ThreadPrefetch
+
+    assert list(ThreadPrefetch(range(7), depth=2)) == list(range(7))
+
+    def broken():
+        yield 1
+        raise InputError("clip 2 is damaged")
+
+    it = ThreadPrefetch(broken())
+    assert next(it) == 1
+    with pytest.raises(InputError, match="clip 2 is damaged"):
+        next(it)
+    endless = ThreadPrefetch(iter(int, 1), depth=1)  # never ends: close() must still stop it
+    next(endless)
+    endless.close()
+    assert not endless._thread.is_alive()

@@ -28,8 +28,16 @@ def prepared(tmp_path: Path, make_clips, train_plugins) -> tuple[Path, Path]:
     return report.index, tmp_path / "data_run" / "cache"
 
 
-def make_trainer(kit, tmp_path: Path, tiny_wan: Path, prepared: tuple[Path, Path], folder: str, callbacks=None,
-                 backbone: dict | None = None, **overrides: Any):
+def make_trainer(
+    kit,
+    tmp_path: Path,
+    tiny_wan: Path,
+    prepared: tuple[Path, Path],
+    folder: str,
+    callbacks=None,
+    backbone: dict | None = None,
+    **overrides: Any,
+):
     from motionctx.engines.training.loop import Trainer, TrainParts
     from motionctx.engines.training.options import TrainConfig
     from motionctx.pipeline import Pipeline
@@ -41,8 +49,16 @@ def make_trainer(kit, tmp_path: Path, tiny_wan: Path, prepared: tuple[Path, Path
     index, cache = prepared
     config = TrainConfig(**{**kit.TINY_TRAIN, "folder": folder, **overrides})
     parts = TrainParts(pipeline.part("backbone"), pipeline.part("motion"), pipeline.part("composer"))
-    return Trainer(config, parts, out, index=index, cache=cache, recipe_yaml=pipeline.recipe.to_yaml(),
-                   log=lambda m: None, callbacks=callbacks)
+    return Trainer(
+        config,
+        parts,
+        out,
+        index=index,
+        cache=cache,
+        recipe_yaml=pipeline.recipe.to_yaml(),
+        log=lambda m: None,
+        callbacks=callbacks,
+    )
 
 
 def test_recipe_trains_and_exports(tmp_path: Path, make_clips, tiny_wan: Path, train_plugins, kit) -> None:
@@ -51,8 +67,10 @@ def test_recipe_trains_and_exports(tmp_path: Path, make_clips, tiny_wan: Path, t
 
     manifest = make_clips()
     out = tmp_path / "out"
-    stages = [{"run": "prepare", "with": {"manifest": str(manifest), **kit.TINY_PREPARE}},
-              {"run": "train", "with": {**kit.TINY_TRAIN, "steps": 4, "validate_every": 4, "validation_steps": 2}}]
+    stages = [
+        {"run": "prepare", "with": {"manifest": str(manifest), **kit.TINY_PREPARE}},
+        {"run": "train", "with": {**kit.TINY_TRAIN, "steps": 4, "validate_every": 4, "validation_steps": 2}},
+    ]
     recipe = kit.write_recipe(tmp_path / "r.yaml", model=tiny_wan, output=out, stages=stages)
     _, result = Pipeline(load_recipe(recipe), progress=False).run()
     train = out / "train"
@@ -64,7 +82,9 @@ def test_recipe_trains_and_exports(tmp_path: Path, make_clips, tiny_wan: Path, t
     import yaml
 
     saved = yaml.safe_load((train / "recipe.yaml").read_text())
-    assert [s["run"] for s in saved["stages"]] == ["prepare", "train"] and saved["parts"]["backbone"]["use"] == "wan_i2v"
+    assert [s["run"] for s in saved["stages"]] == ["prepare", "train"] and saved["parts"]["backbone"][
+        "use"
+    ] == "wan_i2v"
     # the export is a diffusers LoRA: stock diffusers loads it, and it equals the trained adapter
     from diffusers import WanImageToVideoPipeline
 
@@ -80,8 +100,15 @@ def test_exact_resume_after_sigterm(tmp_path: Path, tiny_wan: Path, prepared, ki
     """4 steps in one go == 2 steps, SIGTERM, resume, 2 more (accumulation 2, EMA, warm-up, cosine)."""
     from motionctx.engines.training.guards import TrainingInterrupted
 
-    settings = dict(steps=4, gradient_accumulation=2, ema=0.9, warmup_steps=2, schedule="cosine", checkpoint_every=10,
-                    frames=[5, 5])
+    settings = {
+        "steps": 4,
+        "gradient_accumulation": 2,
+        "ema": 0.9,
+        "warmup_steps": 2,
+        "schedule": "cosine",
+        "checkpoint_every": 10,
+        "frames": [5, 5],
+    }
     one_go = make_trainer(kit, tmp_path, tiny_wan, prepared, "one_go", **settings).run()
 
     def stop_at_2(step: int, info: dict) -> None:
@@ -105,16 +132,32 @@ def test_exact_resume_after_sigterm(tmp_path: Path, tiny_wan: Path, prepared, ki
     assert not all(torch.equal(mid[k], final[k]) for k in mid)  # the resumed half did train
 
 
-def test_sigterm_from_outside_saves_a_checkpoint(tmp_path: Path, make_clips, tiny_wan: Path, train_plugins, kit) -> None:
+def test_sigterm_from_outside_saves_a_checkpoint(
+    tmp_path: Path, make_clips, tiny_wan: Path, train_plugins, kit
+) -> None:
     """A real CLI run killed with SIGTERM mid-training exits 143 with a complete checkpoint."""
     manifest = make_clips()
     out = tmp_path / "out"
-    stages = [{"run": "prepare", "with": {"manifest": str(manifest), **kit.TINY_PREPARE, "text_embeddings": False}},
-              {"run": "train", "with": {**kit.TINY_TRAIN, "steps": 500, "checkpoint_every": 1000}}]
+    stages = [
+        {"run": "prepare", "with": {"manifest": str(manifest), **kit.TINY_PREPARE, "text_embeddings": False}},
+        {"run": "train", "with": {**kit.TINY_TRAIN, "steps": 500, "checkpoint_every": 1000}},
+    ]
     recipe = kit.write_recipe(tmp_path / "r.yaml", model=tiny_wan, output=out, stages=stages)
-    proc = subprocess.Popen([sys.executable, str(kit.REPO / "tests" / "training" / "run_recipe.py"), "recipe", "run", str(recipe),
-                             "--no-progress"], cwd=kit.REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(kit.REPO / "tests" / "training" / "run_recipe.py"),
+            "recipe",
+            "run",
+            str(recipe),
+            "--no-progress",
+        ],
+        cwd=kit.REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     metrics = out / "train" / "metrics.jsonl"
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
@@ -135,12 +178,16 @@ def test_sigterm_from_outside_saves_a_checkpoint(tmp_path: Path, make_clips, tin
 def test_nan_loss_stops_naming_step_batch_and_checkpoint(tmp_path: Path, tiny_wan: Path, prepared, kit) -> None:
     from motionctx.engines.training.guards import TrainingDiverged
 
-    trainer = make_trainer(kit, tmp_path, tiny_wan, prepared, "nan", steps=6, lr=1e30, max_grad_norm=None, checkpoint_every=1)
+    trainer = make_trainer(
+        kit, tmp_path, tiny_wan, prepared, "nan", steps=6, lr=1e30, max_grad_norm=None, checkpoint_every=1
+    )
     with pytest.raises(TrainingDiverged) as info:
         trainer.run()
     err = info.value
     assert err.step >= 2 and err.checkpoint is not None and err.checkpoint.name == f"step-{err.step - 1:08d}"
-    assert f"at step {err.step}" in err.message and err.batch_ids[0] in err.message and str(err.checkpoint) in err.message
+    assert (
+        f"at step {err.step}" in err.message and err.batch_ids[0] in err.message and str(err.checkpoint) in err.message
+    )
     assert err.batch_ids[0].startswith("clip") and "[" in err.batch_ids[0]
     saved = load_file(str(err.checkpoint / "trainable.safetensors"))
     assert all(torch.isfinite(v).all() for v in saved.values())  # the last good state, not the broken one
@@ -159,16 +206,27 @@ def test_out_of_memory_lists_the_ways_out(tmp_path: Path, tiny_wan: Path, prepar
     with pytest.raises(MotionctxError, match="out of memory at step 1") as info:
         trainer.run()
     hint = info.value.hint
-    for option in ("gradient_checkpointing: true", "mixed_precision: bf16", "batch_size: 1 with gradient_accumulation: 2",
-                   "fewer frames", "fsdp.yaml"):
+    for option in (
+        "gradient_checkpointing: true",
+        "mixed_precision: bf16",
+        "batch_size: 1 with gradient_accumulation: 2",
+        "fewer frames",
+        "fsdp.yaml",
+    ):
         assert option in hint
 
 
 def test_full_finetune_and_warm_start(tmp_path: Path, tiny_wan: Path, prepared, kit) -> None:
-    full = make_trainer(kit, tmp_path, tiny_wan, prepared, "full", steps=2, mode="full", lr=1e-4, mixed_precision="bf16").run()
-    assert (full.export / "module-0" / "config.json").is_file()
+    full = make_trainer(
+        kit, tmp_path, tiny_wan, prepared, "full", steps=2, mode="full", lr=1e-4, mixed_precision="bf16"
+    ).run()
     saved = load_file(str(full.checkpoint / "trainable.safetensors"))
     assert not any("lora" in k for k in saved) and len(saved) > 50  # every transformer weight
+    from motionctx.plugins import build_part
+
+    again = build_part("backbone", "wan_i2v", {"path": str(full.export), "dtype": "float32", "device": "cpu"})
+    weights = dict(again.experts()[0].named_parameters())  # the exported folder loads, trained weights inside
+    assert all(torch.equal(weights[k.split(".", 1)[1]], v) for k, v in saved.items())
     lora = make_trainer(kit, tmp_path, tiny_wan, prepared, "lora", steps=2).run()
     warm = make_trainer(kit, tmp_path, tiny_wan, prepared, "warm", steps=1, init_lora=str(lora.export), lr=1e-12).run()
     a, b = load_file(str(lora.export)), load_file(str(warm.export))
@@ -181,14 +239,25 @@ def test_two_processes_with_accelerate_launch(tmp_path: Path, make_clips, tiny_w
     other batches, so only synchronised gradients keep them equal)."""
     manifest = make_clips([(32, 32), (32, 48), (48, 32), (32, 32), (32, 48)])
     out = tmp_path / "out"
-    stages = [{"run": "prepare", "with": {"manifest": str(manifest), **kit.TINY_PREPARE, "text_embeddings": False}},
-              {"run": "train", "with": {**kit.TINY_TRAIN, "steps": 3, "frames": [5, 5], "mixed_precision": "no"}}]
+    stages = [
+        {"run": "prepare", "with": {"manifest": str(manifest), **kit.TINY_PREPARE, "text_embeddings": False}},
+        {"run": "train", "with": {**kit.TINY_TRAIN, "steps": 3, "frames": [5, 5], "mixed_precision": "no"}},
+    ]
     recipe = kit.write_recipe(tmp_path / "r.yaml", model=tiny_wan, output=out, stages=stages)
-    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
-                str(kit.REPO / "recipes" / "accelerate" / "ddp.yaml"), "--num_processes", "2"]
+    launcher = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(kit.REPO / "recipes" / "accelerate" / "ddp.yaml"),
+        "--num_processes",
+        "2",
+    ]
     res = kit.cli("recipe", "run", str(recipe), "--no-progress", launcher=launcher, env={"OMP_NUM_THREADS": "1"})
     assert res.returncode == 0, res.stderr[-3000:]
-    shards = [[json.loads(x)["id"] for x in (out / "data" / f"shard-{r}-of-2.jsonl").read_text().splitlines()] for r in (0, 1)]
+    shards = [
+        [json.loads(x)["id"] for x in (out / "data" / f"shard-{r}-of-2.jsonl").read_text().splitlines()] for r in (0, 1)
+    ]
     assert sorted(shards[0] + shards[1]) == [f"clip{i}" for i in range(5)] and not set(shards[0]) & set(shards[1])
     assert len([x for x in (out / "data" / "index.jsonl").read_text().splitlines()]) == 5
     final = out / "train" / "checkpoints" / "step-00000003"
@@ -197,3 +266,45 @@ def test_two_processes_with_accelerate_launch(tmp_path: Path, make_clips, tiny_w
     meta = json.loads((final / "checkpoint.json").read_text())
     assert meta["world_size"] == 2 and meta["replicas_agree"] is True and meta["data_position"] == 6
     assert (out / "train" / "lora.safetensors").is_file()
+
+
+def test_two_processes_stop_together_on_sigterm(tmp_path: Path, make_clips, tiny_wan: Path, train_plugins, kit) -> None:
+    """SIGTERM to the launcher reaches both ranks; they agree on the step, write one complete
+    checkpoint with identical replicas, and stop."""
+    manifest = make_clips([(32, 32)] * 4, frames=9)
+    out = tmp_path / "out"
+    stages = [
+        {"run": "prepare", "with": {"manifest": str(manifest), **kit.TINY_PREPARE, "text_embeddings": False}},
+        {"run": "train", "with": {**kit.TINY_TRAIN, "steps": 1000, "frames": [5, 5], "checkpoint_every": 1000}},
+    ]
+    recipe = kit.write_recipe(tmp_path / "r.yaml", model=tiny_wan, output=out, stages=stages)
+    config = kit.REPO / "recipes" / "accelerate" / "ddp.yaml"
+    runner = kit.REPO / "tests" / "training" / "run_recipe.py"
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(config), "--num_processes", "2"]
+    cmd = [*launch, "--mixed_precision", "no", str(runner), "recipe", "run", str(recipe), "--no-progress"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200"}
+    proc = subprocess.Popen(
+        cmd, cwd=kit.REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
+    metrics = out / "train" / "metrics.jsonl"
+    deadline = time.time() + 150
+    while time.time() < deadline and proc.poll() is None:
+        if metrics.is_file() and len(metrics.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=150)
+    assert err.count("training stopped by signal 15 after step") == 2, err[-3000:]
+    (final,) = sorted((out / "train" / "checkpoints").iterdir())
+    meta = json.loads((final / "checkpoint.json").read_text())
+    assert meta["world_size"] == 2 and meta["replicas_agree"] is True and final.name == f"step-{meta['step']:08d}"
+    assert f"after step {meta['step']};" in err
+
+
+def test_resume_refuses_a_checkpoint_of_another_shape(tmp_path: Path, tiny_wan: Path, prepared, kit) -> None:
+    from motionctx.errors import InputError
+
+    make_trainer(kit, tmp_path, tiny_wan, prepared, "shape", steps=1, frames=[5, 5]).run()
+    with pytest.raises(InputError, match="does not match this model") as info:
+        make_trainer(kit, tmp_path, tiny_wan, prepared, "shape", steps=2, frames=[5, 5], lora_rank=8).run()
+    assert "resume: never" in info.value.hint

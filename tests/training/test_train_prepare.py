@@ -25,8 +25,13 @@ def test_prepare_caches_and_reuses(tmp_path: Path, make_clips, tiny_wan: Path, t
     lines[1] = json.dumps({**json.loads(lines[1]), "caption": None})  # described by the text guider
     manifest.write_text("\n".join(lines) + "\n")
     motion = {"use": "pose", "with": {"estimator": {"use": "keypoints_file", "with": {"path": "unused.npz"}}}}
-    recipe = kit.write_recipe(tmp_path / "r.yaml", model=tiny_wan, output=tmp_path / "out", motion=motion,
-                          stages=[{"run": "prepare", "with": {"manifest": str(manifest), **kit.TINY_PREPARE}}])
+    recipe = kit.write_recipe(
+        tmp_path / "r.yaml",
+        model=tiny_wan,
+        output=tmp_path / "out",
+        motion=motion,
+        stages=[{"run": "prepare", "with": {"manifest": str(manifest), "text_embeddings": True, **kit.TINY_PREPARE}}],
+    )
     (first,) = _run(recipe)
     assert first.metrics["clips"] == 3
     assert first.metrics["skipped"] == [{"id": "clip2", "reason": "too short: 3 frames < 5"}]
@@ -50,16 +55,27 @@ def test_prepare_caches_and_reuses(tmp_path: Path, make_clips, tiny_wan: Path, t
     assert third.metrics["computed"] == {"text": 1}
 
 
-def test_prepare_estimates_poses_with_the_motion_sources_estimator(tmp_path: Path, make_clips, train_plugins, kit) -> None:
+def test_prepare_estimates_poses_with_the_motion_sources_estimator(
+    tmp_path: Path, make_clips, train_plugins, kit
+) -> None:
     """Without manifest keypoints the motion source's estimator runs (here: keypoints_file, one clip)."""
     manifest = make_clips([(32, 48)], frames=9, keypoints=True)
     lines = [json.loads(x) for x in manifest.read_text().splitlines()]
     npz = manifest.parent / lines[0].pop("keypoints")
     manifest.write_text(json.dumps(lines[0]) + "\n")
     motion = {"use": "pose", "with": {"estimator": {"use": "keypoints_file", "with": {"path": str(npz)}}}}
-    recipe = kit.write_recipe(tmp_path / "r.yaml", model=None, output=tmp_path / "out", motion=motion,
-                          stages=[{"run": "prepare", "with": {"manifest": str(manifest), "text_embeddings": False, "chunk_frames": 0,
-                                                              **kit.TINY_PREPARE}}])
+    recipe = kit.write_recipe(
+        tmp_path / "r.yaml",
+        model=None,
+        output=tmp_path / "out",
+        motion=motion,
+        stages=[
+            {
+                "run": "prepare",
+                "with": {"manifest": str(manifest), "text_embeddings": False, "chunk_frames": 0, **kit.TINY_PREPARE},
+            }
+        ],
+    )
     (res,) = _run(recipe)
     assert res.metrics["computed"] == {"poses": 1}
     from motionctx.pose import load_poses
@@ -76,14 +92,18 @@ def test_concat_poses_pads_people(kit, tmp_path: Path) -> None:
     from motionctx.pose import load_poses
 
     one = load_poses(kit.save_square_poses(tmp_path / "a.npz", 3, (32, 32), seed=0))
-    two = type(one)(one.keypoints.repeat(1, 2, 1, 1)[:2], one.scores.repeat(1, 2, 1)[:2], one.skeleton, one.size, one.fps)
+    two = type(one)(
+        one.keypoints.repeat(1, 2, 1, 1)[:2], one.scores.repeat(1, 2, 1)[:2], one.skeleton, one.size, one.fps
+    )
     joined = concat_poses([one, two])
     assert joined.keypoints.shape == (5, 2, 18, 2) and joined.scores[:3, 1].sum() == 0
     assert torch.equal(joined.keypoints[3:], two.keypoints)
 
 
 @pytest.mark.parametrize("world", [2, 3])
-def test_prepare_shards_cover_every_clip_once(tmp_path: Path, make_clips, monkeypatch, train_plugins, world: int) -> None:
+def test_prepare_shards_cover_every_clip_once(
+    tmp_path: Path, make_clips, monkeypatch, train_plugins, world: int
+) -> None:
     """Ranks run one after the other here (the two-process test runs them together)."""
     from motionctx.engines.training.options import PrepareConfig
     from motionctx.engines.training.prepare import PrepareParts, prepare_dataset
@@ -94,9 +114,36 @@ def test_prepare_shards_cover_every_clip_once(tmp_path: Path, make_clips, monkey
         monkeypatch.setenv("RANK", str(rank))
         monkeypatch.setenv("WORLD_SIZE", str(world))
         report = prepare_dataset(config, PrepareParts(), tmp_path / "out", log=lambda m: None)
-    shards = [[json.loads(x)["id"] for x in (tmp_path / "out" / "data" / f"shard-{r}-of-{world}.jsonl").read_text().splitlines()]
-              for r in range(world)]
+    shards = [
+        [
+            json.loads(x)["id"]
+            for x in (tmp_path / "out" / "data" / f"shard-{r}-of-{world}.jsonl").read_text().splitlines()
+        ]
+        for r in range(world)
+    ]
     ids = [i for s in shards for i in s]
     assert sorted(ids) == [f"clip{i}" for i in range(5)] and len(ids) == len(set(ids))
     assert [r["id"] for r in _index(tmp_path / "out")] == [f"clip{i}" for i in range(5)]
     assert report.index.is_file()
+
+
+def test_prepare_caches_vae_latents(tmp_path: Path, make_clips, tiny_wan: Path, train_plugins, kit) -> None:
+    from safetensors.torch import load_file
+
+    manifest = make_clips([(32, 48), (48, 32)], frames=11)
+    stage = {
+        "manifest": str(manifest),
+        **kit.TINY_PREPARE,
+        "latents": True,
+        "latent_frames": 9,
+        "buckets": [[32, 32], [32, 48], [48, 32]],
+    }
+    recipe = kit.write_recipe(
+        tmp_path / "r.yaml", model=tiny_wan, output=tmp_path / "out", stages=[{"run": "prepare", "with": stage}]
+    )
+    (res,) = _run(recipe)
+    assert res.metrics["computed"]["latents"] == 2
+    for rec, (h, w) in zip(_index(tmp_path / "out"), [(32, 48), (48, 32)]):
+        assert rec["latents"]["frames"] == 9 and rec["latents"]["size"] == [h, w]
+        latents = load_file(str(tmp_path / "out" / "cache" / rec["latents"]["path"]))["latents"]
+        assert latents.shape == (1, 16, 3, h // 8, w // 8)  # 9 frames -> 3 latent frames, 8x smaller sides

@@ -521,16 +521,18 @@ class Trainer:
             outputs["recipe"] = atomic_write_text(self.folder / "recipe.yaml", self.recipe_yaml)
 
     def _export_full(self) -> Path:
+        """A full fine-tune: ``backbone.save_pretrained`` (a folder the backbone's ``path`` loads),
+        or, for backbones without it, each trained network's weights."""
         from safetensors.torch import save_file
 
         from motionctx.io import atomic_path
 
         folder = self.folder / "model"
+        try:
+            return Path(self.parts.backbone.save_pretrained(folder))
+        except NotImplementedError:
+            pass
         for i, m in enumerate(self.modules):
-            save = getattr(m, "save_pretrained", None)
-            if callable(save):
-                save(str(folder / f"module-{i}"), safe_serialization=True)
-            else:
-                with atomic_path(folder / f"module-{i}.safetensors") as tmp:
-                    save_file({k: v.detach().cpu().contiguous() for k, v in m.state_dict().items()}, str(tmp))
+            with atomic_path(folder / f"module-{i}.safetensors") as tmp:
+                save_file({k: v.detach().cpu().contiguous() for k, v in m.state_dict().items()}, str(tmp))
         return folder
