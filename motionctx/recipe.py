@@ -1,6 +1,6 @@
 """Recipes: YAML files that assemble a pipeline from parts (DESIGN section 5).
 
-Loading order: parse (``yaml.safe_load``) -> ``extends`` (deep merge, relative to the file) ->
+Loading order: parse (``yaml.safe_load``) -> ``extends`` (deep merge, relative to the file; a part whose ``use`` changes is replaced whole) ->
 ``--set`` overrides -> ``${...}`` interpolation -> schema check -> ``requires`` -> every part and
 stage resolved in the registry and its ``with:`` validated against the part's Config. No weights or
 heavy modules are loaded. Errors name the file, the key path, the bad value and what is allowed.
@@ -123,8 +123,19 @@ def _load_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any
         return data
     merged: dict[str, Any] = {}
     for parent in [parents] if isinstance(parents, str) else parents:
-        merged = deep_merge(merged, _load_with_extends(path.parent / parent, (*seen, path)))
-    return deep_merge(merged, data)
+        merged = _merge_recipes(merged, _load_with_extends(path.parent / parent, (*seen, path)))
+    return _merge_recipes(merged, data)
+
+
+def _merge_recipes(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``deep_merge``, except that a part whose ``use`` changes replaces the parent's entry whole
+    (the parent's ``with:`` belongs to another part)."""
+    base = copy.deepcopy(base)
+    for slot, spec in (over.get("parts") or {}).items():
+        old = (base.get("parts") or {}).get(slot)
+        if isinstance(old, dict) and isinstance(spec, dict) and "use" in spec and spec["use"] != old.get("use"):
+            del base["parts"][slot]
+    return deep_merge(base, over)
 
 
 def _parse_value(text: str) -> Any:

@@ -213,3 +213,9 @@ def test_lowercase_top_level_keys_are_recipe_references(tmp_path: Path) -> None:
     p = _write(tmp_path, "motionctx: 1\nname: run7\noutput: out/${name}\nparts:\n  text: {use: static, with: {prompt: '${output}/x'}}\n")
     r = load_recipe(p)
     assert r.parts["text"].params["prompt"] == "out/run7/x"
+
+
+def test_extends_replaces_a_part_whose_use_changes(tmp_path: Path) -> None:
+    _write(tmp_path, "motionctx: 1\nparts:\n  composer: {use: spatial, with: {reference_side: right}}\n", "base.yaml")
+    child = _write(tmp_path, "extends: base.yaml\nparts:\n  composer: {use: temporal}\n", "child.yaml")
+    assert load_recipe(child).parts["composer"].params == {}

@@ -86,3 +86,18 @@ def test_noise_levels_and_masked_error():
     weight = torch.tensor([0.0, 1.0]).view(1, 1, 1, 1, 2)  # one known, one unknown cell
     err, count = flow.masked_error(pred, target, weight)
     assert (err.item(), count.item()) == (2.0, 2.0)  # two channels of the unknown cell only
+
+
+def test_cached_text_embeddings_give_the_same_loss(fresh_backbone, image, video) -> None:
+    import torch
+
+    from motionctx import build_part
+
+    bb = fresh_backbone("i2v")
+    comp = build_part("composer", "spatial").compose(image(16, 16), video(5, 16, 16))
+    clean = comp.with_target(video(5, 16, 16, seed=9))
+    prompts = ["a robot dances"]
+    a = bb.training_loss([comp], [clean], prompts, torch.Generator().manual_seed(0))
+    emb = [bb.encode_text(prompts)[0]]
+    b = bb.training_loss([comp], [clean], prompts, torch.Generator().manual_seed(0), text_embeddings=emb)
+    assert torch.equal(a, b)

@@ -89,10 +89,13 @@ class WanTrainingMixin(Backbone):
         clean: list[Video],
         prompts: list[str],
         generator: torch.Generator | None = None,
+        text_embeddings: list[torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """Masked flow-matching loss over a batch (items of equal size are run together).
 
         ``generator`` (CPU) drives the noise levels and the noise, so a fixed seed gives a fixed loss.
+        ``text_embeddings`` (one ``[L, D]`` per prompt, as ``encode_text`` makes them and the
+        prepare stage caches them) skip the text encoder.
         """
         import torch
 
@@ -114,16 +117,24 @@ class WanTrainingMixin(Backbone):
             groups.setdefault(tuple(comp.video.frames.shape), []).append(i)
         err_total = torch.zeros((), device=self.device)
         count_total = torch.zeros((), device=self.device)
+        if text_embeddings is not None and len(text_embeddings) != n:
+            raise InputError(f"{self.name}.training_loss: {len(text_embeddings)} text embeddings for {n} prompts")
         for idx in groups.values():
+            cached = None if text_embeddings is None else [text_embeddings[i] for i in idx]
             err, count = self._group_loss(
-                [composites[i] for i in idx], [clean[i] for i in idx], [prompts[i] for i in idx], generator
+                [composites[i] for i in idx], [clean[i] for i in idx], [prompts[i] for i in idx], generator, cached
             )
             err_total = err_total + err
             count_total = count_total + count
         return err_total / count_total.clamp_min(1.0)
 
     def _group_loss(
-        self, composites: list[Composite], clean: list[Video], prompts: list[str], generator: Any
+        self,
+        composites: list[Composite],
+        clean: list[Video],
+        prompts: list[str],
+        generator: Any,
+        text_embeddings: list[torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         import torch
 
@@ -134,7 +145,11 @@ class WanTrainingMixin(Backbone):
         with torch.no_grad():
             cond = WanCondition.stack([self.encode_condition(c) for c in composites])
             x0 = torch.cat([self.encode_video(v) for v in clean])
-            text = self.encode_text(prompts)
+            if text_embeddings is None:
+                text = self.encode_text(prompts)
+            else:
+                dtype = self.main_transformer(self.pipe).dtype
+                text = torch.stack([t.to(self.device, dtype) for t in text_embeddings])
         b = x0.shape[0]
         levels = flow.sample_levels(
             b,
