@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import torch
 
     from motionctx.parts import PoseEstimator
-    from motionctx.types import Image, Video
+    from motionctx.types import Image, PoseSequence, Video
 
 
 class PoseMotionSource(MotionSource):
@@ -88,11 +88,23 @@ class PoseMotionSource(MotionSource):
     def prepare(
         self, driving: Video, reference: Image, *, train: bool = False, rng: torch.Generator | None = None
     ) -> Video:
+        return self.prepare_from_poses(self.estimator.estimate(driving), reference, train=train, rng=rng, fps=driving.fps)
+
+    def prepare_from_poses(
+        self,
+        poses: PoseSequence,
+        reference: Image,
+        *,
+        train: bool = False,
+        rng: torch.Generator | None = None,
+        fps: float | None = None,
+    ) -> Video:
+        """What :meth:`prepare` does after estimating: fit, smooth, augment (training), align
+        (inference, optional) and render. The training engine calls it with cached keypoints."""
         from motionctx.pose.pipeline import prepare_poses, render_prepared
         from motionctx.types import Video
 
         cfg = self.config
-        poses = self.estimator.estimate(driving)
         box = None
         if cfg.align_to_reference and not train:
             box = self.reference_box(reference)
@@ -111,7 +123,7 @@ class PoseMotionSource(MotionSource):
             threshold=cfg.render.threshold,
         )
         video = render_prepared(prepared, reference.size, cfg.render)
-        return Video(video.frames, driving.fps)
+        return Video(video.frames, fps or poses.fps)
 
 
 @hookimpl

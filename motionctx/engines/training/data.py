@@ -184,31 +184,17 @@ class TrainBatch:
 def motion_from_poses(
     source: MotionSource, poses: PoseSequence, reference: Image, fps: float, rng: torch.Generator
 ) -> Video:
-    """The training motion signal from cached poses, without running the estimator again.
-
-    Uses the motion source's ``prepare_from_poses`` when it has one; otherwise the ``pose``
-    source's steps (:func:`motionctx.pose.pipeline.prepare_poses` + ``render_prepared``) with
-    its Config, which is what ``PoseMotionSource.prepare`` runs after estimating.
-    """
-    from motionctx.types import Video
+    """The training motion signal from cached poses, without running the estimator again
+    (the motion source's ``prepare_from_poses``, as the ``pose`` source provides)."""
+    from motionctx.errors import RecipeError
 
     direct = getattr(source, "prepare_from_poses", None)
-    if direct is not None:
-        return direct(poses, reference, train=True, rng=rng, fps=fps)
-    from motionctx.pose.pipeline import prepare_poses, render_prepared
-
-    cfg = source.config
-    prepared = prepare_poses(
-        poses,
-        reference.size,
-        fit=cfg.fit,
-        smoothing=cfg.smoothing,
-        augment=cfg.augment,  # type: ignore[attr-defined]
-        train=True,
-        rng=rng,
-        threshold=cfg.render.threshold,
-    )  # type: ignore[attr-defined]
-    return Video(render_prepared(prepared, reference.size, cfg.render).frames, fps)  # type: ignore[attr-defined]
+    if direct is None:
+        raise RecipeError(
+            f"motion source {source.name!r} cannot take cached keypoints (it has no prepare_from_poses)",
+            "use the `pose` motion source, or a prepare stage with poses: false",
+        )
+    return direct(poses, reference, train=True, rng=rng, fps=fps)
 
 
 class TrainingData:
