@@ -1,4 +1,8 @@
-"""Overhead of the wan_i2v sample path over calling diffusers' WanImageToVideoPipeline directly.
+"""Overhead of motionctx's animate path over calling diffusers' WanImageToVideoPipeline directly.
+
+The motionctx side is the whole animate engine (motion source, composer, backbone sampling, extraction:
+``motionctx.engines.sampling.animate``) with the ``first_frame`` composer, which gives the model exactly
+the stock pipeline's input.
 
 Same tiny random model (built offline by motionctx_wan.tiny), same token count (first_frame composite
 at the pipeline's size), same steps, CFG on. Runs alternate between the two paths; the ratio uses the
@@ -26,6 +30,8 @@ from PIL import Image as PILImage
 from transformers.utils import logging as transformers_logging
 
 from motionctx.builtins.composers import FirstFrameComposer
+from motionctx.builtins.motion_sources import RawVideoMotionSource
+from motionctx.engines.sampling import animate
 from motionctx.types import Image, Video
 from motionctx_wan.backbone import WanI2VBackbone
 from motionctx_wan.tiny import build_tiny_wan
@@ -39,11 +45,13 @@ def paths(folder: str, size: int, frames: int, steps: int) -> dict:
     bb.ensure_loaded()
     pipe = bb.pipe  # the very same modules: only the code path differs
     ref = Image(torch.randint(0, 256, (3, size, size), generator=torch.Generator().manual_seed(0)).float() / 255)
-    composite = FirstFrameComposer().compose(ref, Video(torch.zeros(frames, 3, size, size)), bb.geometry)
+    driving = Video(torch.zeros(frames, 3, size, size))
+    motion = RawVideoMotionSource()
     pil = PILImage.fromarray(ref.pixels.mul(255).round().byte().permute(1, 2, 0).numpy())
 
     def ours() -> None:
-        bb.sample(composite, PROMPT, negative_prompt=NEGATIVE, steps=steps, guidance=5.0, seed=0)
+        animate(bb, motion, FirstFrameComposer(), ref, driving, prompt=PROMPT, negative_prompt=NEGATIVE,
+                steps=steps, guidance=5.0, seed=0)
 
     def stock() -> None:
         pipe(

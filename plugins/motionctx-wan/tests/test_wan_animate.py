@@ -91,3 +91,23 @@ def test_missing_weights_folder_is_a_clear_cli_error(recipe: Path, tmp_path: Pat
     assert "no_weights" in out.stderr and "huggingface-cli download" in out.stderr
     assert not (tmp_path / "x" / "out.mp4").exists()
 
+
+
+def test_multi_person_skeletons_drive_the_animation(recipe: Path, tmp_path: Path) -> None:
+    """Two people in the keypoints file: both are drawn into the motion signal and animation runs."""
+    from motionctx.pose import get_skeleton, save_poses
+    from motionctx.types import PoseSequence
+
+    sk = get_skeleton("openpose_18")
+    g = torch.Generator().manual_seed(0)
+    base = torch.rand(1, 1, sk.num_keypoints, 2, generator=g) * 10 + 4
+    kp = torch.cat([base, base + torch.tensor([14.0, 0.0])], dim=1).repeat(9, 1, 1, 1)  # side by side
+    poses = save_poses(tmp_path / "two.npz", PoseSequence(kp, torch.ones(9, 2, sk.num_keypoints), sk, (32, 32), 8.0))
+    r = load_recipe(recipe, ["parts.motion.use=pose", f"parts.motion.with.estimator.use=keypoints_file",
+                             f"parts.motion.with.estimator.with.path={poses}", "parts.motion.with.render.line_scale=0.25"])
+    out = r.run(output_dir=tmp_path / "multi", progress=False)[0]
+    assert read_video(out.outputs["video"]).num_frames == 9
+    sheet = read_image(out.outputs["contact_sheet"])  # row 2 is the motion signal: both skeletons drawn
+    motion_row = sheet.pixels[:, 32 + 4 : 64 + 4, :32]
+    left, right = motion_row[:, :, :16].sum(), motion_row[:, :, 16:].sum()
+    assert left > 0 and right > 0
