@@ -146,3 +146,19 @@ def test_registering_an_instance_is_refused() -> None:
         info = next(i for i in plugins.infos if i.name == "bad")
         assert "not a subclass of Composer" in info.error
         assert get_registry().get("composer", "spatial")
+
+
+def test_validating_recipes_loads_no_heavy_module() -> None:
+    code = (
+        "import sys\n"
+        "from motionctx.recipe import load_recipe\n"
+        "for r in ('recipes/example.yaml', 'recipes/pose_m2.yaml', 'recipes/e2e_m2.yaml', 'recipes/train_pose_m2.yaml'):\n"
+        "    load_recipe(r)\n"
+        "heavy = [m for m in ('torch', 'diffusers', 'transformers', 'onnxruntime', 'cv2') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "print('ok')\n"
+    )
+    env = {**__import__("os").environ, **{v: "/x" for v in ("WAN_I2V_PATH", "POSE_M2_LORA", "DWPOSE_DIR",
+                                                               "SOURCE_MANIFEST", "REFERENCES_DIR", "TRAIN_MANIFEST")}}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr
