@@ -79,7 +79,9 @@ class AnimateStage(Stage):
             None, ge=64, description="without size: scale the reference to about this many pixels, aspect kept"
         )
         max_frames: Optional[int] = Field(None, ge=1, description="use at most this many driving frames")
-        segment_frames: int = Field(121, ge=1, description="frames per sampled segment for long clips")
+        segment_frames: Optional[int] = Field(
+            None, ge=1, description="frames per sampled segment for long clips (null: the backbone's max_frames)"
+        )
         carry: Literal["last_frame", "reference"] = Field(
             "last_frame", description="what starts each later segment: the previous last frame, or the reference"
         )

@@ -1,6 +1,7 @@
 """The animate engine: motion signal, prompt, composite, sampling (in segments), extraction.
 
-Long driving clips are cut into segments of ``segment_frames`` (snapped to the frame rule). With
+Long driving clips are cut into segments of ``segment_frames`` (default: the backbone's
+``geometry.max_frames``, e.g. 81 for Wan 2.1 I2V, 121 for Wan 2.2 TI2V; snapped to the frame rule). With
 ``carry="last_frame"`` (default) consecutive segments share one frame: the last generated frame
 of a segment becomes the known reference frame of the next, so identity and background carry over,
 and that shared frame is kept once. With ``carry="reference"`` every segment starts from the
@@ -77,7 +78,7 @@ def animate(
     steps: int = 30,
     guidance: float = 5.0,
     seed: int = 0,
-    segment_frames: int = 121,
+    segment_frames: int | None = None,
     carry: str = "last_frame",
     progress: Progress | None = None,
 ) -> Animation:
@@ -94,7 +95,7 @@ def animate(
         )
     if prompt is None:
         prompt = text_guider.describe(reference, driving) if text_guider is not None else ""
-    segments = plan_segments(driving.num_frames, geometry, segment_frames)
+    segments = plan_segments(driving.num_frames, geometry, segment_frames or geometry.max_frames)
     pieces: list[torch.Tensor] = []
     context = reference
     for i, (start, stop) in enumerate(segments):
