@@ -92,3 +92,17 @@ def test_jsonl_append_and_partial_last_line(tmp_path: Path) -> None:
     m.write_text('{"a": 1}\nnot json\n{"a": 2}\n')
     with pytest.raises(InputError, match="line 2"):
         read_jsonl(m)
+
+
+def test_atomic_dir_replaces_whole_or_not_at_all(tmp_path: Path) -> None:
+    from motionctx.io import atomic_dir
+
+    target = tmp_path / "model"
+    with atomic_dir(target) as tmp:
+        (tmp / "a.txt").write_text("1")
+    with pytest.raises(RuntimeError):
+        with atomic_dir(target) as tmp:
+            (tmp / "b.txt").write_text("half")
+            raise RuntimeError("interrupted")
+    assert [p.name for p in target.iterdir()] == ["a.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]

@@ -1,11 +1,12 @@
 """Reading and writing videos, images and manifests; atomic writes."""
 
-from motionctx.io.atomic import atomic_path, atomic_write_bytes, atomic_write_json, atomic_write_text
+from motionctx.io.atomic import atomic_dir, atomic_path, atomic_write_bytes, atomic_write_json, atomic_write_text
 from motionctx.io.manifest import append_jsonl, read_jsonl
 from motionctx.io.video import read_image, read_video, write_image, write_video
 
 __all__ = [
     "append_jsonl",
+    "atomic_dir",
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_json",

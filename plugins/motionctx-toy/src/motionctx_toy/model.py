@@ -28,12 +28,10 @@ TOY_SIZES: dict[str, Any] = {
 def build_toy_model(folder: str | Path, seed: int = 0, **sizes: Any) -> Path:
     """Write the randomly initialised toy pipeline to ``folder`` (atomically: a temporary folder
     renamed into place) and return its path."""
-    import shutil
-    import tempfile
-
     import torch
     from diffusers import UniPCMultistepScheduler, WanImageToVideoPipeline, WanTransformer3DModel
 
+    from motionctx.io import atomic_dir
     from motionctx_toy.vae import PackedVideoAutoencoder
     from motionctx_wan.tiny import _text_encoder, _tokenizer
 
@@ -70,14 +68,6 @@ def build_toy_model(folder: str | Path, seed: int = 0, **sizes: Any) -> Path:
         tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=scheduler,
         image_encoder=None, image_processor=None,
     )
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with atomic_dir(folder) as tmp:
         pipe.save_pretrained(tmp, safe_serialization=True)
-        if folder.exists():
-            shutil.rmtree(folder)
-        tmp.rename(folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return folder

@@ -146,24 +146,14 @@ class WanBackbone(WanTrainingMixin):
     def save_pretrained(self, folder: str | Path) -> Path:
         """The whole pipeline (trained transformer included, LoRA excluded) as a diffusers folder that
         ``path:`` loads again; written to a temporary folder and renamed into place."""
-        import shutil
-        import tempfile
+        from motionctx.io import atomic_dir
 
         self.ensure_loaded()
         if any(getattr(m, "peft_config", None) for m in self.experts()):
             raise RecipeError(f"{self.name}: save_pretrained writes base weights; use save_lora for adapters")
-        target = Path(folder)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+        with atomic_dir(folder) as tmp:
             self.pipe.save_pretrained(tmp, safe_serialization=True)
-            if target.exists():
-                shutil.rmtree(target)
-            tmp.rename(target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return target
+        return Path(folder)
 
     @staticmethod
     def main_transformer(pipe: Any) -> Any:
