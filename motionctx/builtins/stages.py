@@ -85,6 +85,7 @@ class AnimateStage(Stage):
         carry: Literal["last_frame", "reference"] = Field(
             "last_frame", description="what starts each later segment: the previous last frame, or the reference"
         )
+        keep_known: bool = Field(True, description="return the given reference pixels of frame 1 as given")
         previews: bool = Field(True, description="write preview.mp4 and contact_sheet.png")
 
     def run(self, pipeline: Pipeline) -> StageResult:
@@ -110,7 +111,7 @@ class AnimateStage(Stage):
             backbone, pipeline.part("motion"), pipeline.part("composer"), inputs.reference, inputs.driving,
             text_guider=pipeline.part("text") if pipeline.has_part("text") else None, prompt=c.prompt,
             negative_prompt=c.negative_prompt, steps=c.steps, guidance=c.guidance, seed=c.seed,
-            segment_frames=c.segment_frames, carry=c.carry, progress=progress,
+            segment_frames=c.segment_frames, carry=c.carry, keep_known=c.keep_known, progress=progress,
         )
         out = pipeline.output_dir
         outputs = {"video": write_video(out / c.output, result.video, fps=inputs.driving.fps)}

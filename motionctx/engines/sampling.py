@@ -53,6 +53,16 @@ def plan_segments(num_frames: int, geometry: Geometry, segment_frames: int) -> l
     return out
 
 
+def _restore_known(out: torch.Tensor, composite: Any) -> torch.Tensor:
+    """``out`` (the target region) with the composite's known pixels of that region put back."""
+    import torch
+
+    r = composite.target
+    sl = (slice(r.frames[0], r.frames[1]), slice(None), slice(r.top, r.top + r.height), slice(r.left, r.left + r.width))
+    known = composite.known_union()[sl]
+    return torch.where(known > 0, composite.video.frames[sl], out)
+
+
 def _pad_to_rule(motion: Video, geometry: Geometry) -> Video:
     import torch
 
@@ -80,9 +90,14 @@ def animate(
     seed: int = 0,
     segment_frames: int | None = None,
     carry: str = "last_frame",
+    keep_known: bool = True,
     progress: Progress | None = None,
 ) -> Animation:
-    """Animate ``reference`` with the motion of ``driving`` (both already fitted to the geometry)."""
+    """Animate ``reference`` with the motion of ``driving`` (both already fitted to the geometry).
+
+    ``keep_known``: pixels of the output region that the model was given (the reference at frame
+    1) are returned exactly as given rather than as the model redrew them.
+    """
     import torch
 
     geometry = backbone.geometry
@@ -113,7 +128,10 @@ def animate(
                 f"({composite.video.num_frames} frames of {composite.video.size})",
                 "lower the size or segment_frames, or enable the backbone's offload / vae_tiling options",
             ) from None
-        out = composer.extract(generated, composite).frames[: stop - start]
+        out = composer.extract(generated, composite).frames
+        if keep_known:  # pixels the model was given (the reference at frame 1) are returned as given
+            out = _restore_known(out, composite)
+        out = out[: stop - start]
         pieces.append(out if i == 0 else out[1:])  # a later segment's first frame is the shared one
         if carry == "last_frame":
             context = Image(out[-1].clamp(0, 1).contiguous())

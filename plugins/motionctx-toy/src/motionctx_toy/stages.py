@@ -22,6 +22,7 @@ class ToyModelStage(Stage):
         folder: str = Field(description="where to write the pipeline folder")
         seed: int = Field(0, description="initialisation seed")
         patch: int = Field(4, ge=1, description="packing autoencoder: pixels per side of one latent cell")
+        keep: int = Field(8, ge=1, description="DCT coefficients kept per block and colour channel")
         num_layers: int = Field(4, ge=1, description="transformer blocks")
         num_attention_heads: int = Field(4, ge=1, description="attention heads")
         attention_head_dim: int = Field(32, ge=8, description="width of one head")
