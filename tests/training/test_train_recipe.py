@@ -70,8 +70,8 @@ def test_the_method_recipe_trains_tiny_parts_on_cpu(
         "stages.1.with.warmup_steps": 1,
     }
     prepare, train = Pipeline(load_recipe(RECIPE, overrides), progress=False).run()
-    # text embeddings: "auto" skips them, since the Wan backbones encode prompts inside training_loss
-    assert prepare.metrics["computed"] == {"poses": 4}
+    # text embeddings: "auto" caches them, since the Wan backbones' training_loss accepts them
+    assert prepare.metrics["computed"] == {"poses": 4, "text": 4}
     assert train.metrics["steps"] == 2 and train.outputs["lora"].is_file()
     meta = json.loads((tmp_path / "out" / "train" / "checkpoints" / "step-00000002" / "checkpoint.json").read_text())
     assert meta["complete"] and meta["step"] == 2
