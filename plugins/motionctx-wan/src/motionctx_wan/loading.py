@@ -104,15 +104,17 @@ def torch_dtype(name: str) -> torch.dtype:
     return {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}[name]
 
 
-def import_plugin_components(folder: Path) -> None:
+def import_plugin_components(folder: Path) -> bool:
     """Import the component modules that ``model_index.json`` names from installed motionctx plugin
     packages (``motionctx_*``), such as the toy model's packing VAE: diffusers only loads classes
     whose module is already imported. Modules of any other name are never imported from a folder."""
     import importlib
 
     index = read_json(folder / "model_index.json") or {}
+    found = False
     for value in index.values():
         if isinstance(value, list) and value and isinstance(value[0], str) and value[0].startswith("motionctx_"):
+            found = True
             try:
                 importlib.import_module(value[0])
             except ImportError as exc:
@@ -121,6 +123,7 @@ def import_plugin_components(folder: Path) -> None:
                     f"{folder} needs the component module {value[0]!r}, which cannot be imported ({exc})",
                     f"install the plugin that provides it (pip install {dist})",
                 ) from None
+    return found
 
 
 def load_pipeline(path: str | Path, backbone: str, *, dtype: str, vae_dtype: str, expand_timesteps: bool) -> Any:
@@ -131,10 +134,15 @@ def load_pipeline(path: str | Path, backbone: str, *, dtype: str, vae_dtype: str
     from diffusers import WanImageToVideoPipeline
     from diffusers.pipelines import pipeline_utils
 
-    import_plugin_components(folder)
+    custom = import_plugin_components(folder)
     dtypes = {"default": torch_dtype(dtype), "vae": torch_dtype(vae_dtype), "image_encoder": torch_dtype(vae_dtype)}
     # diffusers renamed `torch_dtype` to `dtype`; use whichever this version understands.
     key = "dtype" if hasattr(pipeline_utils, "_resolve_dtype") else "torch_dtype"
+    from diffusers.utils import logging as diffusers_logging
+
+    verbosity = diffusers_logging.get_verbosity()
+    if custom:  # diffusers warns that a plugin's component is not its own class; that is the point
+        diffusers_logging.set_verbosity_error()
     try:
         pipe = WanImageToVideoPipeline.from_pretrained(
             str(folder), local_files_only=True, expand_timesteps=expand_timesteps, **{key: dtypes}
@@ -142,5 +150,7 @@ def load_pipeline(path: str | Path, backbone: str, *, dtype: str, vae_dtype: str
     except Exception as exc:  # noqa: BLE001 - any failure to read the folder is a weights problem
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise _fail(backbone, folder, f"could not be loaded ({type(exc).__name__}: {first})") from exc
+    finally:
+        diffusers_logging.set_verbosity(verbosity)
     pipe.set_progress_bar_config(disable=True)
     return pipe
