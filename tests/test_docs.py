@@ -26,3 +26,16 @@ def test_every_hook_is_documented_with_its_signature() -> None:
     for name, signature in hooks:
         assert f"## {signature}" in doc, f"docs/plugins/hooks.md lacks the heading '## {signature}'"
         assert inspect.getdoc(getattr(hookspecs, name)), f"hook {name} has no docstring"
+
+
+def test_readme_python_example_runs(tmp_path) -> None:
+    import re
+    import subprocess
+    import sys
+
+    block = re.search(r"```python\n(.*?)```", (REPO / "README.md").read_text(), re.S).group(1)
+    script = tmp_path / "readme_example.py"
+    script.write_text(block.replace('"recipes/', f'"{REPO}/recipes/'))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "torch.Size([17, 3, 48, 96])" in out.stdout
