@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +27,26 @@ def _existing(path: str | os.PathLike[str], what: str) -> Path:
     return p
 
 
+@contextmanager
+def decode_errors(path: str | os.PathLike[str], what: str = "read") -> Iterator[None]:
+    """Turn whatever PyAV raises for a broken file into one InputError naming the file and the fix
+    (InputErrors pass through unchanged)."""
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as exc:  # PyAV raises many error types for broken files
+        raise InputError(
+            f"cannot {what} video {str(path)!r}: {type(exc).__name__}: {exc}".splitlines()[0],
+            "the file is corrupt or not a video; re-encode it, e.g. `ffmpeg -i in -c:v libx264 out.mp4`",
+        ) from None
+
+
+def stream_fps(stream: object) -> float:
+    """A video stream's frame rate (average, else guessed, else 16)."""
+    return float(getattr(stream, "average_rate", None) or getattr(stream, "guessed_rate", None) or 16)
+
+
 def read_video(path: str | os.PathLike[str], *, max_frames: int | None = None, start: int = 0) -> Video:
     """Decode a video file into a :class:`Video` (RGB, fps from the stream).
 
@@ -38,25 +60,17 @@ def read_video(path: str | os.PathLike[str], *, max_frames: int | None = None, s
     if p.suffix.lower() in IMAGE_SUFFIXES:
         return Video(read_image(p).pixels[None], 1.0)
     frames = []
-    try:
-        with av.open(str(p)) as container:
-            if not container.streams.video:
-                raise InputError(f"video {str(p)!r} has no video stream", "pass a video file (mp4, webm, mov, ...)")
-            stream = container.streams.video[0]
-            fps = float(stream.average_rate or stream.guessed_rate or 16)
-            for i, frame in enumerate(container.decode(stream)):
-                if i < start:
-                    continue
-                frames.append(frame.to_ndarray(format="rgb24"))
-                if max_frames is not None and len(frames) >= max_frames:
-                    break
-    except InputError:
-        raise
-    except Exception as exc:  # PyAV raises many error types for broken files
-        raise InputError(
-            f"cannot read video {str(p)!r}: {type(exc).__name__}: {exc}".splitlines()[0],
-            "the file is corrupt or not a video; re-encode it, e.g. `ffmpeg -i in -c:v libx264 out.mp4`",
-        ) from None
+    with decode_errors(p), av.open(str(p)) as container:
+        if not container.streams.video:
+            raise InputError(f"video {str(p)!r} has no video stream", "pass a video file (mp4, webm, mov, ...)")
+        stream = container.streams.video[0]
+        fps = stream_fps(stream)
+        for i, frame in enumerate(container.decode(stream)):
+            if i < start:
+                continue
+            frames.append(frame.to_ndarray(format="rgb24"))
+            if max_frames is not None and len(frames) >= max_frames:
+                break
     if not frames:
         raise InputError(f"video {str(p)!r} has no frames" + (f" after frame {start}" if start else ""))
     return Video.from_uint8(torch.from_numpy(np.stack(frames)), fps)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from motionctx.errors import InputError
+from motionctx.io.video import decode_errors, stream_fps
 from motionctx.types import Video
 
 if TYPE_CHECKING:
@@ -39,21 +40,12 @@ def _open(path: str | Path) -> Any:
         raise InputError(
             f"video {str(p)!r} does not exist", "check the path in the manifest (relative paths start at its folder)"
         )
-    try:
+    with decode_errors(p, "open"):
         container = av.open(str(p))
-    except Exception as exc:  # noqa: BLE001 - PyAV raises many types for broken files
-        raise InputError(
-            f"cannot open video {str(p)!r}: {type(exc).__name__}: {exc}".splitlines()[0],
-            "the file is corrupt or not a video; re-encode it with ffmpeg",
-        ) from None
     if not container.streams.video:
         container.close()
         raise InputError(f"video {str(p)!r} has no video stream", "pass a video file (mp4, webm, mov, ...)")
     return container
-
-
-def _fps(stream: Any) -> float:
-    return float(stream.average_rate or stream.guessed_rate or 16)
 
 
 def probe(path: str | Path, *, decode_first: bool = True) -> VideoInfo:
@@ -62,26 +54,20 @@ def probe(path: str | Path, *, decode_first: bool = True) -> VideoInfo:
     that undecodable files are caught."""
     container = _open(path)
     try:
-        stream = container.streams.video[0]
-        ctx = stream.codec_context
-        size = (int(ctx.height), int(ctx.width))
-        frames = int(stream.frames or 0)
-        if frames <= 0:
-            frames = sum(1 for packet in container.demux(stream) if packet.size)
-            container.seek(0)
-        if decode_first:
-            first = next(iter(container.decode(stream)), None)
-            if first is None:
-                raise InputError(f"video {str(path)!r} has no decodable frames")
-            size = (int(first.height), int(first.width))
-        return VideoInfo(frames, _fps(stream), size, str(ctx.name))
-    except InputError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - PyAV raises many types for broken files
-        raise InputError(
-            f"cannot decode video {str(path)!r}: {type(exc).__name__}: {exc}".splitlines()[0],
-            "the file is corrupt; re-encode it with ffmpeg",
-        ) from None
+        with decode_errors(path, "decode"):
+            stream = container.streams.video[0]
+            ctx = stream.codec_context
+            size = (int(ctx.height), int(ctx.width))
+            frames = int(stream.frames or 0)
+            if frames <= 0:
+                frames = sum(1 for packet in container.demux(stream) if packet.size)
+                container.seek(0)
+            if decode_first:
+                first = next(iter(container.decode(stream)), None)
+                if first is None:
+                    raise InputError(f"video {str(path)!r} has no decodable frames")
+                size = (int(first.height), int(first.width))
+            return VideoInfo(frames, stream_fps(stream), size, str(ctx.name))
     finally:
         container.close()
 
@@ -113,30 +99,26 @@ def read_window(path: str | Path, start: int, count: int, stride: int = 1) -> Vi
     fps = 16.0
     container = _open(path)
     try:
-        stream = container.streams.video[0]
-        fps = _fps(stream)
-        origin = int(stream.start_time or 0)
-        if stream.time_base is not None:
-            if start > 0:
-                container.seek(
-                    origin + int(start / fps / stream.time_base), stream=stream, backward=True, any_frame=False
-                )
-            for frame in container.decode(stream):
-                idx = _index(frame, stream, fps, origin)
-                if idx is None or (idx > start and not out):
-                    out = []
-                    break
-                if idx in wanted:
-                    out.append(frame.to_ndarray(format="rgb24"))
-                    if len(out) == count:
+        with decode_errors(path, "decode"):
+            stream = container.streams.video[0]
+            fps = stream_fps(stream)
+            origin = int(stream.start_time or 0)
+            if stream.time_base is not None:
+                if start > 0:
+                    container.seek(
+                        origin + int(start / fps / stream.time_base), stream=stream, backward=True, any_frame=False
+                    )
+                for frame in container.decode(stream):
+                    idx = _index(frame, stream, fps, origin)
+                    if idx is None or (idx > start and not out):
+                        out = []
                         break
-                elif idx > wanted[-1]:
-                    break
-    except Exception as exc:  # noqa: BLE001 - PyAV raises many types for broken files
-        raise InputError(
-            f"cannot decode video {str(path)!r}: {type(exc).__name__}: {exc}".splitlines()[0],
-            "the file is corrupt; re-encode it with ffmpeg",
-        ) from None
+                    if idx in wanted:
+                        out.append(frame.to_ndarray(format="rgb24"))
+                        if len(out) == count:
+                            break
+                    elif idx > wanted[-1]:
+                        break
     finally:
         container.close()
     if len(out) < count:
@@ -168,7 +150,7 @@ def iter_chunks(path: str | Path, chunk: int = 64, *, max_frames: int | None = N
     container = _open(path)
     try:
         stream = container.streams.video[0]
-        fps = _fps(stream)
+        fps = stream_fps(stream)
         buf: list[np.ndarray] = []
         for seen, frame in enumerate(container.decode(stream), start=1):
             buf.append(frame.to_ndarray(format="rgb24"))
