@@ -44,3 +44,14 @@ def test_filter_stage_keeps_mean_above_threshold_and_resumes(tmp_path: Path) -> 
     assert len(read_jsonl(tmp_path / "out" / "scores.jsonl")) == 2
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["stages"][0]["metrics"] == {"kept": 1, "total": 2}
+
+
+def test_done_ids_need_the_video_on_disk(tmp_path: Path) -> None:
+    from motionctx.engines.synthesis import done_ids
+
+    video = write_video(tmp_path / "a.mp4", random_video(2, 16, 16))
+    manifest = tmp_path / "m.jsonl"
+    append_jsonl(manifest, {"id": "a", "video": str(video)})
+    append_jsonl(manifest, {"id": "b", "video": str(tmp_path / "gone.mp4")})
+    append_jsonl(manifest, {"id": "c"})
+    assert done_ids(manifest) == {"a"}

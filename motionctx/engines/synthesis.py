@@ -72,10 +72,10 @@ def shard(units: Iterable[Unit], rank: int, world: int) -> list[Unit]:
 
 
 def done_ids(manifest: Path) -> set[str]:
-    """Ids already recorded in a manifest (whose files exist)."""
+    """Ids already recorded in a manifest whose video file exists (a deleted video is redone)."""
     if not manifest.is_file():
         return set()
-    return {r["id"] for r in read_jsonl(manifest) if Path(r.get("video", "")).is_file() or "video" not in r}
+    return {r["id"] for r in read_jsonl(manifest) if r.get("video") and Path(r["video"]).is_file()}
 
 
 def record(manifest: Path, entry: dict[str, Any]) -> None:
