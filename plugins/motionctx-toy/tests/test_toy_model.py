@@ -81,6 +81,19 @@ def test_toy_stages_write_model_and_resumable_dataset(tmp_path: Path) -> None:
     assert (tmp_path / "d" / "clip0000001.mp4").stat().st_mtime_ns == stamp  # finished clips are not redone
 
 
+def test_toy_dataset_mixes_in_pair_clips(tmp_path: Path) -> None:
+    from motionctx_toy.dataset import write_toy_dataset
+
+    manifest = write_toy_dataset(tmp_path, 12, size=(32, 32), frames=3, pairs=0.5)
+    lines = read_jsonl(manifest)
+    pairs = [l for l in lines if l["id"].startswith("pair")]
+    assert 0 < len(pairs) < 12
+    assert read_video(tmp_path / pairs[0]["path"]).size == (32, 64)
+    assert "Another character" in pairs[0]["caption"]
+    again = [l["id"] for l in read_jsonl(write_toy_dataset(tmp_path / "b", 12, size=(32, 32), frames=3, pairs=0.5))]
+    assert again == [l["id"] for l in lines]  # which seeds are pairs is fixed by the seed
+
+
 def test_full_model_round_trips_through_save_pretrained(toy_model: Path, tmp_path: Path) -> None:
     bb = build_part("backbone", "wan_i2v", {"path": str(toy_model), "dtype": "float32"})
     bb.ensure_loaded()
@@ -92,3 +105,35 @@ def test_full_model_round_trips_through_save_pretrained(toy_model: Path, tmp_pat
     again.ensure_loaded()
     for (n, a), (_, b) in zip(bb.pipe.transformer.named_parameters(), again.pipe.transformer.named_parameters()):
         assert torch.equal(a, b), n
+
+
+def test_bundle_copies_model_lora_and_training_summary(toy_model: Path, tmp_path: Path) -> None:
+    import json
+
+    from motionctx.errors import InputError
+    from motionctx.io import append_jsonl
+    from motionctx_toy import bundling
+    from motionctx_toy.bundling import bundle_model
+
+    logs = tmp_path / "train"
+    logs.mkdir()
+    for i in range(10):
+        append_jsonl(logs / "metrics.jsonl", {"step": 25 * (i + 1), "loss": 2.0 - 0.1 * i, "step_time": 0.5, "time": 1000.0 + 60 * i})
+    lora = tmp_path / "lora.safetensors"
+    lora.write_bytes(b"weights")
+    dest = bundle_model(toy_model, lora, {"pretrain": logs}, tmp_path / "bundled")
+    assert (dest / "model" / "model_index.json").is_file() and (dest / "pose_lora.safetensors").read_bytes() == b"weights"
+    summary = json.loads((dest / "training.json").read_text())["pretrain"]
+    assert summary["steps"] == 250 and summary["minutes"] == pytest.approx(9.0)
+    assert summary["loss_start"] == pytest.approx(1.85) and summary["loss_end"] == pytest.approx(1.25)
+    build_part("backbone", "wan_i2v", {"path": str(dest / "model"), "max_sequence_length": 32}).ensure_loaded()
+
+    bundling.SIZE_BUDGET, budget = 1000, bundling.SIZE_BUDGET
+    try:
+        with pytest.raises(InputError, match="over the"):
+            bundle_model(toy_model, lora, {}, dest)
+    finally:
+        bundling.SIZE_BUDGET = budget
+    assert (dest / "training.json").is_file()  # the earlier bundle is untouched
+    with pytest.raises(InputError, match="no LoRA file"):
+        bundle_model(toy_model, tmp_path / "missing.safetensors", {}, tmp_path / "other")

@@ -171,6 +171,23 @@ def test_spec_renders_the_same_clip(world: ToyWorld) -> None:
     assert torch.equal(clip.poses.keypoints, again.poses.keypoints)
 
 
+def test_pair_clips_move_in_unison_one_half_each() -> None:
+    world = ToyWorld(split="train", size=(48, 48))
+    pair = render_spec(world.pair_spec(7))
+    assert pair.video.size == (48, 96)
+    a, b = pair.character_poses
+    assert pair.metadata["characters"][0] != pair.metadata["characters"][1]
+    # same motion, each laid out like a one-character clip in its own half: the hips coincide
+    hips = [KEYPOINTS["humanoid"].index(n) for n in ("r_hip", "l_hip")]
+    shift = b.keypoints[:, 0, hips].mean(1) - a.keypoints[:, 0, hips].mean(1)
+    assert torch.allclose(shift[:, 0], torch.full_like(shift[:, 0], 48.0), atol=1.0)
+    assert torch.allclose(shift[:, 1], torch.zeros_like(shift[:, 1]), atol=6.0)  # proportions differ
+    masks = pair.character_masks
+    assert masks[0, :, :, :, 48:].sum() < 0.05 * masks[0].sum()  # each character keeps to its half
+    assert masks[1, :, :, :, :48].sum() < 0.05 * masks[1].sum()
+    assert torch.equal(pair.video.frames, render_spec(world.pair_spec(7)).video.frames)
+
+
 def test_supersampled_clips_stay_consistent() -> None:
     clip = ToyWorld(supersample=2).clip(5)
     assert set(clip.mask.unique().tolist()) <= {0.0, 1.0}

@@ -39,7 +39,7 @@ def benchmark_cmd(
         raise WeightsError(f"toy model folder {str(model)!r} has no model_index.json",
                            "train it with recipes/toy/ or pass --model")
     report = run_benchmark(
-        default_variants(model, lora, motion={"render": {"line_scale": line_scale}}),
+        default_variants(model, lora, motion={"render": {"line_scale": line_scale, "hands": False, "face": False}}),
         seeds=list(seed), cases=cases, size=(size, size), frames=frames, steps=steps,
         track=lambda jobs, what: track(jobs, description=what),
     )
@@ -48,3 +48,18 @@ def benchmark_cmd(
     atomic_write_text(out.with_suffix(".md"), table)
     out_console.print(table)
     print(result_line(report))
+
+
+@toy_app.command("bundle")
+@handle_errors
+def bundle_cmd(
+    models: Path = typer.Option(Path("outputs/toy"), "--models", help="the toy recipes' output folder (TOY_OUTPUT)"),
+    dest: Optional[Path] = typer.Option(None, "--dest", help="where to write the bundle (default: the package's bundled/)"),
+) -> None:
+    """Bundle the model trained by recipes/toy/ (pretrain_i2v + train_pose) with its training summary."""
+    from motionctx_toy.bundled import BUNDLED
+    from motionctx_toy.bundling import bundle_model
+
+    pre, pose = models / "pretrain_i2v" / "train", models / "train_pose" / "train"
+    out = bundle_model(pre / "model", pose / "lora.safetensors", {"pretrain_i2v": pre, "train_pose": pose}, dest or BUNDLED)
+    out_console.print(f"bundled the toy model into {out}")

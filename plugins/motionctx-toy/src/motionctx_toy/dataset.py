@@ -24,13 +24,19 @@ def write_toy_dataset(
     size: tuple[int, int] = (64, 64),
     frames: int = 9,
     families: tuple[str, ...] = ("humanoid",),
+    pairs: float = 0.0,
     track: Callable[[Iterable[int], str], Iterable[int]] | None = None,
 ) -> Path:
     """Render ``count`` clips (seeds ``first_seed ...``) into ``folder``; returns ``manifest.jsonl``.
 
     Each manifest line: ``{"id", "path", "caption", "keypoints"}`` with paths relative to the folder.
+    ``pairs``: the fraction of seeds rendered as :meth:`ToyWorld.pair_spec` clips (two identities in
+    unison, twice as wide) instead of one-character clips; which seeds is fixed by the seed.
     """
     import json
+
+    from motionctx_toy.clip import render_spec
+    from motionctx_toy.seeds import rng
 
     if split == "train" and first_seed + count > HELDOUT_START:
         raise ValueError(f"training seeds must stay below {HELDOUT_START}")
@@ -40,10 +46,11 @@ def write_toy_dataset(
     seeds = range(first_seed, first_seed + count)
     lines = []
     for seed in track(seeds, "rendering toy clips") if track else seeds:
-        name = f"clip{seed:07d}"
+        pair = pairs > 0 and float(rng(seed, "dataset", "pair").random()) < pairs
+        name = f"{'pair' if pair else 'clip'}{seed:07d}"
         video = out / f"{name}.mp4"
         if not (video.is_file() and sidecar_path(video).is_file() and poses_path(video).is_file()):
-            save_clip(video, world.clip(seed))
+            save_clip(video, render_spec(world.pair_spec(seed)) if pair else world.clip(seed))
         caption = json.loads(sidecar_path(video).read_text())["caption"]
         lines.append(json.dumps({"id": name, "path": video.name, "caption": caption, "keypoints": poses_path(video).name}))
     manifest = out / "manifest.jsonl"

@@ -56,6 +56,7 @@ class ToyDatasetStage(Stage):
         size: tuple[int, int] = Field((64, 64), description="frame size [H, W]")
         frames: int = Field(9, ge=1, description="frames per clip")
         families: tuple[str, ...] = Field(("humanoid",), description="body families to draw")
+        pairs: float = Field(0.0, ge=0.0, le=1.0, description="fraction of two-identity unison clips (twice as wide)")
 
     def run(self, pipeline: Pipeline) -> StageResult:
         from motionctx_toy.dataset import write_toy_dataset
@@ -63,6 +64,6 @@ class ToyDatasetStage(Stage):
         c = self.config
         manifest = write_toy_dataset(
             c.folder, c.count, first_seed=c.first_seed, split=c.split, size=c.size, frames=c.frames,
-            families=c.families, track=pipeline.track,
+            families=c.families, pairs=c.pairs, track=pipeline.track,
         )
         return StageResult({"manifest": manifest}, {"clips": c.count})

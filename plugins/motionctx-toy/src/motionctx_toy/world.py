@@ -119,6 +119,25 @@ class ToyWorld:
             supersample=self.supersample,
         )
 
+    def pair_spec(self, seed: int, family: str | None = None) -> ClipSpec:
+        """Two identities of one family performing the same motion side by side, at twice this
+        world's width: each half is laid out exactly like a one-character clip of this world's size.
+
+        Such clips stand for the many videos of people moving in unison that a real pretrained video
+        model has seen; they are pretraining data, not the animation task itself.
+        """
+        self._check(seed, "clip seed")
+        fam = self._family(seed, family, "pair")
+        chars = [{"family": fam, "seed": seeds.derive_seed(seed, self.split, "pair", i, "character")} for i in range(2)]
+        motion = {"seed": seeds.derive_seed(seed, self.split, "pair", "motion")}
+        h, w = self.size
+        return ClipSpec(
+            characters=chars, motions=[motion, motion], frames=self.frames, size=(h, 2 * w),
+            background=seeds.derive_seed(seed, self.split, "pair", "background"),
+            placements=[{"x": 0.25, "span": 0.5}, {"x": 0.75, "span": 0.5}], fps=self.fps,
+            supersample=self.supersample,
+        )
+
     def clip(self, seed: int, family: str | None = None, characters: int = 1, mixed: bool = False) -> ToyClip:
         """A rendered clip for ``seed`` (see :meth:`spec`)."""
         return render_spec(self.spec(seed, family, characters, mixed))

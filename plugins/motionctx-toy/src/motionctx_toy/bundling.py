@@ -1,0 +1,59 @@
+"""Put a trained toy model into the package: the pipeline folder, the pose LoRA and a summary of
+the training logs, checked against the size budget of the repository."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+from typing import Any
+
+from motionctx.errors import InputError
+
+#: Everything bundled must stay under this many bytes (the repository's budget for weights).
+SIZE_BUDGET = 30 * 1024 * 1024
+
+
+def training_summary(train_folder: str | Path, window: int = 4) -> dict[str, Any]:
+    """Steps, loss at the start and the end (mean of ``window`` logged values), wall-clock time and
+    seconds per step of one training run, read from its ``metrics.jsonl``."""
+    from motionctx.io import read_jsonl
+
+    path = Path(train_folder) / "metrics.jsonl"
+    if not path.is_file():
+        raise InputError(f"no training log at {path}", "pass the `train` folder a training stage wrote")
+    rows = [r for r in read_jsonl(path) if "loss" in r and "step" in r]
+    if not rows:
+        raise InputError(f"{path} has no logged steps")
+    times = [r["time"] for r in rows if "time" in r]
+    return {
+        "steps": int(rows[-1]["step"]),
+        "loss_start": statistics.fmean(r["loss"] for r in rows[:window]),
+        "loss_end": statistics.fmean(r["loss"] for r in rows[-window:]),
+        "seconds_per_step": statistics.median(r["step_time"] for r in rows if "step_time" in r) if rows[0].get("step_time") else None,
+        "minutes": (times[-1] - times[0]) / 60 if len(times) > 1 else None,
+    }
+
+
+def bundle_model(model: str | Path, lora: str | Path, logs: dict[str, str | Path], dest: str | Path) -> Path:
+    """Copy ``model`` (a diffusers pipeline folder) to ``dest/model`` and ``lora`` to
+    ``dest/pose_lora.safetensors``, and write ``dest/training.json`` from the ``logs`` training
+    folders (name -> folder). ``dest`` is replaced as a whole, atomically."""
+    import shutil
+
+    from motionctx.io import atomic_dir, atomic_write_json
+
+    model, lora, dest = Path(model), Path(lora), Path(dest)
+    if not (model / "model_index.json").is_file():
+        raise InputError(f"{model} is not a pipeline folder (no model_index.json)", "pass the trained model folder")
+    if not lora.is_file():
+        raise InputError(f"no LoRA file at {lora}", "pass the lora.safetensors the pose training wrote")
+    summary = {name: training_summary(folder) for name, folder in logs.items()}
+    with atomic_dir(dest) as tmp:
+        shutil.copytree(model, tmp / "model")
+        shutil.copy2(lora, tmp / "pose_lora.safetensors")
+        atomic_write_json(tmp / "training.json", summary)
+        size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
+        if size > SIZE_BUDGET:
+            raise InputError(f"the bundle would take {size / 2**20:.1f} MB, over the {SIZE_BUDGET / 2**20:.0f} MB budget",
+                             "train a smaller toy model")
+    return dest
