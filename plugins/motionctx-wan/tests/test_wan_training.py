@@ -101,3 +101,72 @@ def test_cached_text_embeddings_give_the_same_loss(fresh_backbone, image, video)
     emb = [bb.encode_text(prompts)[0]]
     b = bb.training_loss([comp], [clean], prompts, torch.Generator().manual_seed(0), text_embeddings=emb)
     assert torch.equal(a, b)
+
+
+def test_velocity_from_sample_recovers_the_flow_velocity():
+    g = torch.Generator().manual_seed(0)
+    x0, noise = torch.randn(3, 4, 2, 2, 2, generator=g), torch.randn(3, 4, 2, 2, 2, generator=g)
+    levels = torch.tensor([0.05, 0.5, 0.97])
+    x_t = flow.noisy(x0, noise, levels)
+    assert torch.allclose(flow.velocity_from_sample(x0, x_t, levels), noise - x0, atol=1e-5)
+    tiny = flow.velocity_from_sample(x0[:1], flow.noisy(x0[:1], noise[:1], torch.tensor([0.01])), torch.tensor([0.01]))
+    assert torch.allclose(tiny, (noise[:1] - x0[:1]) * 0.01 / flow.MIN_LEVEL, atol=1e-5)  # floored level
+
+
+@pytest.fixture
+def sample_predicting(tiny_folders, tmp_path):
+    """A copy of the tiny I2V folder whose scheduler says ``prediction_type: sample``."""
+    import json
+    import shutil
+
+    folder = tmp_path / "sample_pred"
+    shutil.copytree(tiny_folders["i2v"], folder)
+    cfg_path = folder / "scheduler" / "scheduler_config.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["prediction_type"] = "sample"
+    cfg_path.write_text(json.dumps(cfg))
+    return lambda **params: _load(folder, **params)
+
+
+def _load(folder, **params):
+    from motionctx_wan.backbone import WanI2VBackbone
+
+    bb = WanI2VBackbone(path=str(folder), dtype="float32", **params)
+    bb.ensure_loaded()
+    return bb
+
+
+def test_sample_predicting_model_trains_on_implied_velocities(sample_predicting, image, video):
+    bb = sample_predicting()
+    assert bb.predicts_sample
+    comps, clean, prompts = batch(bb, image, video, n=1)
+    loss = bb.training_loss(comps, clean, prompts, generator=torch.Generator().manual_seed(0))
+    # the same draw by hand: level, noise, the model's clean prediction, the velocity it implies
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        cond = bb.encode_condition(comps[0])
+        x0 = bb.encode_video(clean[0])
+        levels = flow.sample_levels(1, mode="uniform", shift=bb.folder_shift(), generator=g)
+        noise = torch.randn(tuple(x0.shape), generator=g)
+        x_t = flow.noisy(x0, noise, levels)
+        hidden, ts = cond.model_input(x_t, levels * 1000)
+        pred = bb.run_model(bb.pipe.transformer, hidden, ts, bb.encode_text(prompts), cond.image_embeds, "t")
+        err, count = flow.masked_error((x_t - pred) / levels.clamp_min(flow.MIN_LEVEL), noise - x0, cond.unknown)
+    assert loss.item() == pytest.approx((err / count).item(), rel=1e-4)
+
+
+def test_sample_predicting_model_samples_its_clean_prediction(sample_predicting, image, video):
+    """One Euler step from pure noise lands exactly on the model's clean prediction."""
+    from diffusers.utils.torch_utils import randn_tensor
+
+    bb = sample_predicting(scheduler="euler", flow_shift=1.0)
+    comp = SpatialComposer().compose(image(32, 32), video(5, 32, 32), bb.geometry)
+    out = bb.sample(comp, "a dance", steps=1, guidance=1.0, seed=3)
+    with torch.no_grad():
+        cond = bb.encode_condition(comp)
+        noise = randn_tensor(tuple(cond.latents.shape), generator=torch.Generator("cpu").manual_seed(3))
+        hidden, ts = cond.model_input(noise, torch.tensor(1000.0))
+        pred = bb.run_model(bb.pipe.transformer, hidden, ts, bb.encode_text(["a dance"]), cond.image_embeds, "t")
+        expected = bb.decode(pred)
+    assert torch.allclose(out.frames, expected.frames, atol=1e-4)
+    assert not bb.make_scheduler().config.get("prediction_type") == "sample"

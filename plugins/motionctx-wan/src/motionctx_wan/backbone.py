@@ -298,10 +298,16 @@ class WanBackbone(WanTrainingMixin):
             )
         if self.config.scheduler == "euler":
             return FlowMatchEulerDiscreteScheduler(shift=shift, num_train_timesteps=steps)
-        overrides = {}
+        overrides = {"prediction_type": "flow_prediction"} if self.predicts_sample else {}
         if self.config.flow_shift is not None:
             overrides["flow_shift" if "flow_shift" in base.config else "shift"] = self.config.flow_shift
         return type(base).from_config(base.config, **overrides)
+
+    @property
+    def predicts_sample(self) -> bool:
+        """The folder's scheduler says ``prediction_type: sample``: the transformer outputs clean
+        latents, turned into velocities by :func:`motionctx_wan.flow.velocity_from_sample`."""
+        return self.pipe.scheduler.config.get("prediction_type") == "sample"
 
     def folder_shift(self) -> float:
         cfg = self.pipe.scheduler.config
@@ -344,6 +350,8 @@ class WanBackbone(WanTrainingMixin):
         import torch
         from diffusers.utils.torch_utils import randn_tensor
 
+        from motionctx_wan import flow
+
         self.ensure_loaded()
         if steps < 1:
             raise InputError(f"{self.name}: steps must be >= 1, got {steps}")
@@ -368,6 +376,9 @@ class WanBackbone(WanTrainingMixin):
                 if cfg:
                     uncond = self.run_model(model, hidden, ts, neg, cond.image_embeds, "uncond")
                     pred = uncond + scale * (pred - uncond)
+                if self.predicts_sample:
+                    level = t.float().reshape(1) / int(scheduler.config.num_train_timesteps)
+                    pred = flow.velocity_from_sample(pred.float(), latents, level)
                 latents = scheduler.step(pred, t, latents, return_dict=False)[0]
                 if progress is not None:
                     progress(i + 1, len(timesteps))

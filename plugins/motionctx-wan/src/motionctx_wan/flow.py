@@ -46,3 +46,19 @@ def masked_error(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor)
     w = weight.to(torch.float32).expand(pred.shape)
     err = (pred.float() - target.float()).pow(2) * w
     return err.sum(), w.sum()
+
+
+#: Smallest noise level the clean-sample parametrisation divides by (training and sampling alike).
+MIN_LEVEL = 0.05
+
+
+def velocity_from_sample(pred: torch.Tensor, noisy_latents: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
+    """The velocity implied by a clean-sample prediction ``pred`` at noise level(s) ``levels``:
+    ``(x_s - pred) / s``, with ``s`` floored at :data:`MIN_LEVEL`.
+
+    Models that output the clean latents (scheduler ``prediction_type: sample``) go through this, so
+    the loss and the samplers see velocities as for the real Wan checkpoints. Predicting the clean
+    sample suits narrow models whose tokens carry many values: they need not pass the noise through.
+    """
+    s = levels.reshape(-1, *([1] * (pred.ndim - 1))).to(pred).clamp_min(MIN_LEVEL)
+    return (noisy_latents.to(pred) - pred) / s
