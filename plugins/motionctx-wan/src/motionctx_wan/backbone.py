@@ -63,6 +63,10 @@ class WanConfig(PartConfig):
     )
     logit_mean: float = Field(0.0, description="logit_normal sampling: mean")
     logit_std: float = Field(1.0, gt=0, description="logit_normal sampling: standard deviation")
+    sample_loss_floor: float = Field(
+        0.05, gt=0, le=1, description="clean-sample models: training divides by max(noise level, this); "
+        "larger values weight high noise levels (layout, motion) more"
+    )
     train_shift: float | None = Field(
         None, gt=0, description="training flow shift s' = k s / (1 + (k-1) s) (None = the schedule's flow shift)"
     )

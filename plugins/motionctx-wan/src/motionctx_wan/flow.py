@@ -48,17 +48,21 @@ def masked_error(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor)
     return err.sum(), w.sum()
 
 
-#: Smallest noise level the clean-sample parametrisation divides by (training and sampling alike).
-MIN_LEVEL = 0.05
+#: Noise levels are floored at this value before the clean-sample parametrisation divides by them.
+MIN_LEVEL = 1e-3
 
 
-def velocity_from_sample(pred: torch.Tensor, noisy_latents: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
+def velocity_from_sample(
+    pred: torch.Tensor, noisy_latents: torch.Tensor, levels: torch.Tensor, floor: float = MIN_LEVEL
+) -> torch.Tensor:
     """The velocity implied by a clean-sample prediction ``pred`` at noise level(s) ``levels``:
-    ``(x_s - pred) / s``, with ``s`` floored at :data:`MIN_LEVEL`.
+    ``(x_s - pred) / max(s, floor)``.
 
     Models that output the clean latents (scheduler ``prediction_type: sample``) go through this, so
     the loss and the samplers see velocities as for the real Wan checkpoints. Predicting the clean
     sample suits narrow models whose tokens carry many values: they need not pass the noise through.
+    In training, a larger ``floor`` caps the weight ``1 / s**2`` that the velocity loss puts on the
+    clean-sample error at low noise.
     """
-    s = levels.reshape(-1, *([1] * (pred.ndim - 1))).to(pred).clamp_min(MIN_LEVEL)
+    s = levels.reshape(-1, *([1] * (pred.ndim - 1))).to(pred).clamp_min(floor)
     return (noisy_latents.to(pred) - pred) / s

@@ -176,7 +176,7 @@ class WanTrainingMixin(Backbone):
             hidden, ts = part.model_input(x_t[sel], timesteps[sel])
             pred = self.run_model(model, hidden, ts, text[sel], part.image_embeds, "train")
             if self.predicts_sample:
-                pred = flow.velocity_from_sample(pred, x_t[sel], levels[sel])
+                pred = flow.velocity_from_sample(pred, x_t[sel], levels[sel], floor=cfg.sample_loss_floor)
             e, c = flow.masked_error(pred, target[sel], part.unknown)
             err, count = err + e, count + c
         return err, count
