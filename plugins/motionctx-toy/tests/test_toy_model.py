@@ -137,3 +137,19 @@ def test_bundle_copies_model_lora_and_training_summary(toy_model: Path, tmp_path
     assert (dest / "training.json").is_file()  # the earlier bundle is untouched
     with pytest.raises(InputError, match="no LoRA file"):
         bundle_model(toy_model, tmp_path / "missing.safetensors", {}, tmp_path / "other")
+
+
+def test_latent_scale_is_per_coefficient_or_one_for_all(tmp_path: Path) -> None:
+    import json
+
+    from motionctx_toy.model import DCT_STDS
+
+    per = build_toy_model(tmp_path / "per", num_layers=1, ffn_dim=32)
+    one = build_toy_model(tmp_path / "one", num_layers=1, ffn_dim=32, latent_std=2.0)
+    assert json.loads((per / "vae" / "config.json").read_text())["latents_std"] == DCT_STDS * 3
+    assert json.loads((one / "vae" / "config.json").read_text())["latents_std"] == [2.0] * 24
+    bb = build_part("backbone", "wan_i2v", {"path": str(one), "dtype": "float32", "max_sequence_length": 16})
+    video = random_video(3, 16, 16)
+    lat = bb.encode_video(video)
+    raw = bb.pipe.vae.encode(video.frames.permute(1, 0, 2, 3).unsqueeze(0) * 2 - 1).latent_dist.mode()
+    assert torch.allclose(lat, raw / 2.0, atol=1e-5)  # normalised by the one scale

@@ -27,7 +27,10 @@ TOY_SIZES: dict[str, Any] = {
     "freq_dim": 64,
     "text_dim": 32,
     "text_layers": 2,
-    "flow_shift": 1.0,  # 48 px frames: a larger shift leaves the low-noise end (fine detail) untrained
+    "flow_shift": 1.0,
+    # None: each DCT coefficient scaled to unit variance (DCT_STDS); a number: one scale for all, so
+    # the loss weighs frequencies as pixel-space error does and coarse layout dominates fine texture
+    "latent_std": None,  # 48 px frames: a larger shift leaves the low-noise end (fine detail) untrained
 }
 
 
@@ -47,7 +50,10 @@ def build_toy_model(folder: str | Path, seed: int = 0, **sizes: Any) -> Path:
     s = {**TOY_SIZES, **sizes}
     folder = Path(folder)
     keep = s["keep"]
-    stds = (DCT_STDS * 3) if keep == len(DCT_STDS) else [0.5] * (3 * keep)
+    if s["latent_std"] is not None:
+        stds = [float(s["latent_std"])] * (3 * keep)
+    else:
+        stds = (DCT_STDS * 3) if keep == len(DCT_STDS) else [0.5] * (3 * keep)
     vae = PackedVideoAutoencoder(patch=s["patch"], keep=keep, latents_std=stds)
     z = vae.config.z_dim
     tokenizer = _tokenizer()

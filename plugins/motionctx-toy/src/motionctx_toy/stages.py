@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, Optional
 
 from pydantic import Field
 
@@ -27,6 +27,9 @@ class ToyModelStage(Stage):
         num_attention_heads: int = Field(4, ge=1, description="attention heads")
         attention_head_dim: int = Field(32, ge=8, description="width of one head")
         ffn_dim: int = Field(512, ge=8, description="feed-forward width")
+        latent_std: Optional[float] = Field(
+            None, gt=0, description="one latent scale for every DCT coefficient (None: each scaled to unit variance)"
+        )
 
     def run(self, pipeline: Pipeline) -> StageResult:
         from pathlib import Path
