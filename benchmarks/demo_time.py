@@ -29,8 +29,8 @@ def run_once(out: Path) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=REPO, capture_output=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     elapsed = time.perf_counter() - start
-    if not (out / "out.mp4").is_file():
-        raise SystemExit(f"the demo wrote no {out / 'out.mp4'}")
+    if not (out / "run.json").is_file():  # every recipe run ends by writing run.json
+        raise SystemExit(f"the demo wrote no {out / 'run.json'}")
     return elapsed
 
 
@@ -43,7 +43,7 @@ def main() -> None:
         times = [run_once(tmp / f"run{i}") for i in range(args.repeats)]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"| run | seconds |\n|---|---|")
+    print("| run | seconds |\n|---|---|")
     for i, t in enumerate(times):
         print(f"| {i + 1} | {t:.1f} |")
     print(f"cpu cores: {os.cpu_count()}, torch threads: default")
