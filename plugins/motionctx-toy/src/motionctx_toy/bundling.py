@@ -25,11 +25,12 @@ def training_summary(train_folder: str | Path, window: int = 4) -> dict[str, Any
     if not rows:
         raise InputError(f"{path} has no logged steps")
     times = [r["time"] for r in rows if "time" in r]
+    step_times = [r["step_time"] for r in rows if "step_time" in r]
     return {
         "steps": int(rows[-1]["step"]),
         "loss_start": statistics.fmean(r["loss"] for r in rows[:window]),
         "loss_end": statistics.fmean(r["loss"] for r in rows[-window:]),
-        "seconds_per_step": statistics.median(r["step_time"] for r in rows if "step_time" in r) if rows[0].get("step_time") else None,
+        "seconds_per_step": statistics.median(step_times) if step_times else None,
         "minutes": (times[-1] - times[0]) / 60 if len(times) > 1 else None,
     }
 
@@ -54,6 +55,8 @@ def bundle_model(model: str | Path, lora: str | Path, logs: dict[str, str | Path
         atomic_write_json(tmp / "training.json", summary)
         size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
         if size > SIZE_BUDGET:
-            raise InputError(f"the bundle would take {size / 2**20:.1f} MB, over the {SIZE_BUDGET / 2**20:.0f} MB budget",
-                             "train a smaller toy model")
+            raise InputError(
+                f"the bundle would take {size / 2**20:.1f} MB, over the {SIZE_BUDGET / 2**20:.0f} MB budget",
+                "train a smaller toy model",
+            )
     return dest
