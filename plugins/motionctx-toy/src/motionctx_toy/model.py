@@ -27,10 +27,10 @@ TOY_SIZES: dict[str, Any] = {
     "freq_dim": 64,
     "text_dim": 32,
     "text_layers": 2,
-    "flow_shift": 1.0,
+    "flow_shift": 1.0,  # 48 px frames: a larger shift leaves the low-noise end (fine detail) untrained
     # None: each DCT coefficient scaled to unit variance (DCT_STDS); a number: one scale for all, so
     # the loss weighs frequencies as pixel-space error does and coarse layout dominates fine texture
-    "latent_std": None,  # 48 px frames: a larger shift leaves the low-noise end (fine detail) untrained
+    "latent_std": None,
 }
 
 
@@ -50,11 +50,10 @@ def build_toy_model(folder: str | Path, seed: int = 0, **sizes: Any) -> Path:
     s = {**TOY_SIZES, **sizes}
     folder = Path(folder)
     keep = s["keep"]
-    if s["latent_std"] is not None:
-        stds = [float(s["latent_std"])] * (3 * keep)
-    else:
-        stds = (DCT_STDS * 3) if keep == len(DCT_STDS) else [0.5] * (3 * keep)
-    vae = PackedVideoAutoencoder(patch=s["patch"], keep=keep, latents_std=stds)
+    per_coefficient = DCT_STDS * 3 if keep == len(DCT_STDS) else None
+    std = s["latent_std"]  # the autoencoder spreads one number over every channel
+    vae = PackedVideoAutoencoder(patch=s["patch"], keep=keep, latent_std=float(std or 0.5),
+                                 latents_std=None if std is not None else per_coefficient)
     z = vae.config.z_dim
     tokenizer = _tokenizer()
     torch.manual_seed(seed)
