@@ -144,8 +144,8 @@ def test_latent_scale_is_per_coefficient_or_one_for_all(tmp_path: Path) -> None:
 
     from motionctx_toy.model import DCT_STDS
 
-    per = build_toy_model(tmp_path / "per", num_layers=1, ffn_dim=32)
-    one = build_toy_model(tmp_path / "one", num_layers=1, ffn_dim=32, latent_std=2.0)
+    per = build_toy_model(tmp_path / "per", num_layers=1, ffn_dim=32, latent_std=None)
+    one = build_toy_model(tmp_path / "one", num_layers=1, ffn_dim=32)  # the default: one scale, 2.0
     assert json.loads((per / "vae" / "config.json").read_text())["latents_std"] == DCT_STDS * 3
     assert json.loads((one / "vae" / "config.json").read_text())["latents_std"] == [2.0] * 24
     bb = build_part("backbone", "wan_i2v", {"path": str(one), "dtype": "float32", "max_sequence_length": 16})

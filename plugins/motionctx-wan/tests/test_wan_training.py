@@ -171,3 +171,34 @@ def test_sample_predicting_model_samples_its_clean_prediction(sample_predicting,
         expected = bb.decode(pred)
     assert torch.allclose(out.frames, expected.frames, atol=1e-4)
     assert not bb.make_scheduler().config.get("prediction_type") == "sample"
+
+
+@pytest.mark.parametrize("hold", [True, False])
+def test_hold_known_feeds_the_noised_condition_on_known_cells(fresh_backbone, image, video, hold):
+    """With ``hold_known`` the noisy latent the transformer sees on given cells is, at every step,
+    the condition latent noised to that step's level with the starting noise (what training shows
+    it); without it those cells follow the sampler."""
+    from diffusers.utils.torch_utils import randn_tensor
+
+    bb = fresh_backbone("i2v", hold_known=hold, scheduler="euler", flow_shift=1.0)
+    comp = SpatialComposer().compose(image(32, 32), video(5, 32, 32), bb.geometry)
+    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
+    hook = bb.pipe.transformer.register_forward_hook(
+        lambda mod, args, kwargs, out: seen.append((kwargs["hidden_states"].clone(), kwargs["timestep"].clone())),
+        with_kwargs=True,
+    )
+    try:
+        bb.sample(comp, "a dance", steps=3, guidance=1.0, seed=5)
+    finally:
+        hook.remove()
+    with torch.no_grad():
+        cond = bb.encode_condition(comp)
+    z = cond.latents.shape[1]
+    noise = randn_tensor(tuple(cond.latents.shape), generator=torch.Generator("cpu").manual_seed(5))
+    known = cond.known.bool().expand_as(cond.latents)
+    assert len(seen) == 3 and known.any()
+    matches = []
+    for hidden, t in seen:
+        expected = flow.noisy(cond.latents, noise, t.float().reshape(1) / 1000)
+        matches.append(torch.allclose(hidden[:, :z][known], expected[known], atol=1e-5))
+    assert matches == [True, True, True] if hold else matches[0] and not all(matches[1:])

@@ -38,7 +38,8 @@ class Variant:
 
 def default_variants(model: str | Path, lora: str | Path | None, *, motion: dict[str, Any] | None = None) -> list[Variant]:
     """copy, no_lora and (when ``lora`` is given) pose."""
-    backbone = {"path": str(model), "dtype": "float32", "max_sequence_length": 128}
+    # the given cells' noisy latent is held where training had it (the toy models never learn to denoise them)
+    backbone = {"path": str(model), "dtype": "float32", "max_sequence_length": 128, "hold_known": True}
     out = [
         Variant("copy"),
         Variant("no_lora", {"backbone": {"use": "wan_i2v", "with": backbone}, "composer": {"use": "first_frame"},

@@ -28,7 +28,7 @@ class ToyModelStage(Stage):
         attention_head_dim: int = Field(32, ge=8, description="width of one head")
         ffn_dim: int = Field(512, ge=8, description="feed-forward width")
         latent_std: Optional[float] = Field(
-            None, gt=0, description="one latent scale for every DCT coefficient (None: each scaled to unit variance)"
+            2.0, gt=0, description="one latent scale for every DCT coefficient (None: each scaled to unit variance)"
         )
 
     def run(self, pipeline: Pipeline) -> StageResult:

@@ -53,6 +53,10 @@ class WanConfig(PartConfig):
     guidance_low_noise: float | None = Field(
         None, description="Wan 2.2 A14B: guidance of the low-noise expert (None = same as guidance)"
     )
+    hold_known: bool = Field(
+        False, description="sampling: keep the known cells of the noisy latent on the noised condition latent "
+        "(as in training) instead of letting the sampler evolve them"
+    )
     max_sequence_length: int = Field(512, ge=1, description="text tokens; embeddings are zero-padded to this length")
     lora: str | None = Field(None, description="LoRA file to load at start-up (diffusers or ComfyUI layout)")
     lora_rank: int = Field(256, ge=1, description="LoRA rank for add_lora")
@@ -372,7 +376,13 @@ class WanBackbone(WanTrainingMixin):
             boundary = self.boundary()
             low_guidance = self.config.guidance_low_noise if self.config.guidance_low_noise is not None else guidance
             timesteps = scheduler.timesteps
+            first_noise = latents.clone()
+            hold = self.config.hold_known and not self.expand_timesteps
             for i, t in enumerate(timesteps):
+                if hold:
+                    level = t.float() / int(scheduler.config.num_train_timesteps)
+                    given = flow.noisy(cond.latents, first_noise, level.reshape(1))
+                    latents = cond.known * given + cond.unknown * latents
                 model, low = self._expert(t, boundary)
                 scale = low_guidance if low else guidance
                 hidden, ts = cond.model_input(latents, t)
@@ -386,6 +396,8 @@ class WanBackbone(WanTrainingMixin):
                 latents = scheduler.step(pred, t, latents, return_dict=False)[0]
                 if progress is not None:
                     progress(i + 1, len(timesteps))
+            if hold:
+                latents = cond.known * cond.latents + cond.unknown * latents
             video = self.decode(cond.finalize(latents), fps=composite.video.fps)
         if self.config.offload != "none":
             self.pipe.maybe_free_model_hooks()  # move the last model back to the CPU, as the stock pipeline does
