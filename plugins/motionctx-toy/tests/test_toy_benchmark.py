@@ -59,3 +59,39 @@ def test_cli_writes_report_and_result_line(tiny: tuple[Path, Path], tmp_path: Pa
     missing = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--model", str(tmp_path / "nope")],
                              capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "model_index.json" in missing.stderr
+
+
+def test_motion_sensitivity_sees_the_motion_signal(tiny: tuple[Path, Path]) -> None:
+    """Same draws give the same loss; a different or empty skeleton changes it (an untrained model
+    still reads its condition channels), and fewer than two cases are refused."""
+    import torch
+
+    from motionctx.errors import InputError
+    from motionctx_toy.sensitivity import motion_sensitivity
+
+    model, _ = tiny
+    bb = build_part("backbone", "wan_i2v", {"path": str(model), "dtype": "float32", "max_sequence_length": 16})
+    composer = build_part("composer", "spatial", {})
+    world = ToyWorld(split="heldout", size=(32, 32), frames=3)
+    cases = [world.cross_identity_case(HELDOUT_START + i, family="humanoid") for i in range(2)]
+
+    def skeleton(case):
+        truth = {"use": "toy_truth", "with": {"clip": case.target.metadata["spec"]}}
+        return build_part("motion_source", "pose", {"estimator": truth}).prepare(
+            case.target.video, case.reference, rng=torch.Generator().manual_seed(0))
+
+    a = motion_sensitivity(bb, composer, skeleton, cases, draws=1)
+    b = motion_sensitivity(bb, composer, skeleton, cases, draws=1)
+    assert a == b
+    assert a["own"] > 0 and a["other"] != a["own"] and a["blank"] != a["own"]
+    assert a["gap_blank"] == pytest.approx((a["blank"] - a["own"]) / a["own"])
+    with pytest.raises(InputError, match="at least 2 cases"):
+        motion_sensitivity(bb, composer, skeleton, cases[:1])
+
+
+def test_motion_sensitivity_script_ends_with_result(tiny: tuple[Path, Path]) -> None:
+    model, lora = tiny
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "motion_sensitivity.py"
+    out = subprocess.run([sys.executable, str(script), "--model", str(model), "--lora", str(lora), "--cases", "2",
+                          "--draws", "1", "--size", "32"], capture_output=True, text=True, check=True).stdout
+    assert "| own |" in out and out.strip().splitlines()[-1].startswith("RESULT loss_own=")
