@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 
 import torch
-
-from motionctx import build_part
 from motionctx_toy.seeds import HELDOUT_START
 from motionctx_toy.sensitivity import motion_sensitivity
 from motionctx_toy.world import ToyWorld
+
+from motionctx import build_part
 
 RENDER = {"line_scale": 0.25, "hands": False, "face": False}
 
