@@ -28,6 +28,7 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=12)
     ap.add_argument("--draws", type=int, default=4, help="noise draws per case and mode")
     ap.add_argument("--size", type=int, default=48)
+    ap.add_argument("--composer", default="spatial", help="composer the model was trained with (spatial, temporal)")
     args = ap.parse_args()
 
     params = {"path": args.model, "dtype": "float32", "max_sequence_length": 128}
@@ -35,7 +36,7 @@ def main() -> None:
         params["lora"] = args.lora
     backbone = build_part("backbone", "wan_i2v", params)
     backbone.ensure_loaded()
-    composer = build_part("composer", "spatial", {})
+    composer = build_part("composer", args.composer, {})
     world = ToyWorld(split="heldout", size=(args.size, args.size), frames=9, families=("humanoid",))
     cases = [world.cross_identity_case(HELDOUT_START + i) for i in range(args.cases)]
 
