@@ -28,12 +28,17 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=12)
     ap.add_argument("--draws", type=int, default=4, help="noise draws per case and mode")
     ap.add_argument("--size", type=int, default=48)
+    ap.add_argument("--high-noise", action="store_true",
+                    help="score noise levels near 1 only (train_shift 20) by clean-latent error (sample_loss_floor 1), "
+                    "where the skeleton is the main clue; default: the backbone's own training weighting")
     ap.add_argument("--composer", default="spatial", help="composer the model was trained with (spatial, temporal)")
     args = ap.parse_args()
 
     params = {"path": args.model, "dtype": "float32", "max_sequence_length": 128}
     if args.lora:
         params["lora"] = args.lora
+    if args.high_noise:
+        params.update(train_shift=20.0, sample_loss_floor=1.0)
     backbone = build_part("backbone", "wan_i2v", params)
     backbone.ensure_loaded()
     composer = build_part("composer", args.composer, {})
