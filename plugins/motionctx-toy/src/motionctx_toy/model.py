@@ -30,7 +30,7 @@ TOY_SIZES: dict[str, Any] = {
     "flow_shift": 1.0,  # 48 px frames: a larger shift leaves the low-noise end (fine detail) untrained
     # one scale for every DCT coefficient, so the loss weighs frequencies as pixel-space error does
     # and coarse layout dominates fine texture; None scales each coefficient to unit variance
-    # (DCT_STDS), which left the body's position 1/8 of the loss and models that never learnt it
+    # (DCT_STDS), which left the body's position 1/8 of the loss: image-to-video samples lost the character
     "latent_std": 2.0,
 }
 
