@@ -18,7 +18,7 @@ from motionctx_toy.world import ToyWorld
 
 from motionctx import build_part
 
-RENDER = {"line_scale": 0.25, "hands": False, "face": False}
+RENDER = {"hands": False, "face": False}
 
 
 def main() -> None:
@@ -31,6 +31,7 @@ def main() -> None:
     ap.add_argument("--high-noise", action="store_true",
                     help="score noise levels near 1 only (train_shift 20) by clean-latent error (sample_loss_floor 1), "
                     "where the skeleton is the main clue; default: the backbone's own training weighting")
+    ap.add_argument("--line-scale", type=float, default=0.25, help="skeleton stroke width the model was trained with")
     ap.add_argument("--composer", default="spatial", help="composer the model was trained with (spatial, temporal)")
     args = ap.parse_args()
 
@@ -47,7 +48,7 @@ def main() -> None:
 
     def skeleton(case):  # the skeleton of the target's own motion: drawn exactly where the answer is
         truth = {"use": "toy_truth", "with": {"clip": case.target.metadata["spec"]}}
-        source = build_part("motion_source", "pose", {"estimator": truth, "render": RENDER})
+        source = build_part("motion_source", "pose", {"estimator": truth, "render": {**RENDER, "line_scale": args.line_scale}})
         return source.prepare(case.target.video, case.reference, train=False, rng=torch.Generator().manual_seed(0))
 
     r = motion_sensitivity(backbone, composer, skeleton, cases, draws=args.draws)

@@ -93,5 +93,5 @@ def test_motion_sensitivity_script_ends_with_result(tiny: tuple[Path, Path]) -> 
     model, lora = tiny
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "motion_sensitivity.py"
     out = subprocess.run([sys.executable, str(script), "--model", str(model), "--lora", str(lora), "--cases", "2",
-                          "--draws", "1", "--size", "32", "--composer", "temporal", "--high-noise"], capture_output=True, text=True, check=True).stdout
+                          "--draws", "1", "--size", "32", "--composer", "temporal", "--high-noise", "--line-scale", "0.5"], capture_output=True, text=True, check=True).stdout
     assert "| own |" in out and out.strip().splitlines()[-1].startswith("RESULT loss_own=")
