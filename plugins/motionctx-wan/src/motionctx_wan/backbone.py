@@ -376,8 +376,8 @@ class WanBackbone(WanTrainingMixin):
             boundary = self.boundary()
             low_guidance = self.config.guidance_low_noise if self.config.guidance_low_noise is not None else guidance
             timesteps = scheduler.timesteps
-            first_noise = latents.clone()
-            hold = self.config.hold_known and not self.expand_timesteps
+            hold = self.config.hold_known and not self.expand_timesteps  # TI2V holds given tokens itself
+            first_noise = latents.clone() if hold else None
             for i, t in enumerate(timesteps):
                 if hold:
                     level = t.float() / int(scheduler.config.num_train_timesteps)
