@@ -380,9 +380,7 @@ class WanBackbone(WanTrainingMixin):
             first_noise = latents.clone() if hold else None
             for i, t in enumerate(timesteps):
                 if hold:
-                    level = t.float() / int(scheduler.config.num_train_timesteps)
-                    given = flow.noisy(cond.latents, first_noise, level.reshape(1))
-                    latents = cond.known * given + cond.unknown * latents
+                    latents = cond.hold(latents, first_noise, t.float().reshape(1) / int(scheduler.config.num_train_timesteps))
                 model, low = self._expert(t, boundary)
                 scale = low_guidance if low else guidance
                 hidden, ts = cond.model_input(latents, t)
@@ -397,7 +395,7 @@ class WanBackbone(WanTrainingMixin):
                 if progress is not None:
                     progress(i + 1, len(timesteps))
             if hold:
-                latents = cond.known * cond.latents + cond.unknown * latents
+                latents = cond.hold(latents)
             video = self.decode(cond.finalize(latents), fps=composite.video.fps)
         if self.config.offload != "none":
             self.pipe.maybe_free_model_hooks()  # move the last model back to the CPU, as the stock pipeline does

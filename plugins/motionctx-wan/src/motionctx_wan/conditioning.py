@@ -96,12 +96,18 @@ class WanCondition:
         steps = t.expand(b) if t.numel() == 1 else t
         return hidden, (per_token.expand(b, -1, -1, -1) * steps.view(-1, 1, 1, 1)).flatten(1)
 
+    def hold(self, latents: torch.Tensor, noise: torch.Tensor | None = None,
+             level: torch.Tensor | None = None) -> torch.Tensor:
+        """``latents`` with the known cells set to the condition latents, noised to ``level`` (one
+        value per batch item) with ``noise`` when given, as training shows them at that level."""
+        from motionctx_wan import flow
+
+        given = self.latents if noise is None or level is None else flow.noisy(self.latents, noise, level)
+        return self.known * given + self.unknown * latents
+
     def finalize(self, latents: torch.Tensor) -> torch.Tensor:
         """Denoised latents with the known tokens restored (TI2V); unchanged for I2V."""
-        if not self.expand_timesteps:
-            return latents
-        unknown = self.unknown
-        return (1 - unknown) * self.latents + unknown * latents
+        return self.hold(latents) if self.expand_timesteps else latents
 
     @classmethod
     def stack(cls, conds: list[WanCondition]) -> WanCondition:
