@@ -153,3 +153,28 @@ def test_latent_scale_is_per_coefficient_or_one_for_all(tmp_path: Path) -> None:
     lat = bb.encode_video(video)
     raw = bb.pipe.vae.encode(video.frames.permute(1, 0, 2, 3).unsqueeze(0) * 2 - 1).latent_dist.mode()
     assert torch.allclose(lat, raw / 2.0, atol=1e-5)  # normalised by the one scale
+
+
+def test_toy_dataset_reference_stills(tmp_path: Path) -> None:
+    """With ``references``, each one-character clip gets a still of its own character and
+    background in another pose and place, listed as the manifest's reference (pairs get none)."""
+    from motionctx.engines.training.manifest import read_manifest
+    from motionctx.io import read_image
+    from motionctx_toy.assets import read_sidecar
+
+    from motionctx_toy.dataset import write_toy_dataset
+
+    manifest = write_toy_dataset(tmp_path, 6, size=(32, 32), frames=5, pairs=0.3, references=True)
+    entries = {e.id: e for e in read_manifest(manifest)}
+    singles = [e for i, e in entries.items() if i.startswith("clip")]
+    assert singles and all(e.reference is not None and e.reference.is_file() for e in singles)
+    assert all(e.reference is None for i, e in entries.items() if i.startswith("pair"))
+    for e in singles:
+        still = read_image(e.reference)
+        first = read_video(e.path).frame(0)
+        assert still.size == (32, 32)
+        assert (still.pixels - first.pixels).abs().mean() > 0.01  # another pose, not the first frame
+        ref_meta, clip_meta = read_sidecar(e.reference), read_sidecar(e.path)
+        assert ref_meta["characters"] == clip_meta["characters"]  # the same identity
+        assert ref_meta["spec"]["background"] == clip_meta["spec"]["background"]  # on the same background
+        assert ref_meta["motions"][0]["seed"] != clip_meta["motions"][0]["seed"]

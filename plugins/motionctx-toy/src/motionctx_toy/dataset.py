@@ -25,6 +25,7 @@ def write_toy_dataset(
     frames: int = 9,
     families: tuple[str, ...] = ("humanoid",),
     pairs: float = 0.0,
+    references: bool = False,
     track: Callable[[Iterable[int], str], Iterable[int]] | None = None,
 ) -> Path:
     """Render ``count`` clips (seeds ``first_seed ...``) into ``folder``; returns ``manifest.jsonl``.
@@ -32,6 +33,8 @@ def write_toy_dataset(
     Each manifest line: ``{"id", "path", "caption", "keypoints"}`` with paths relative to the folder.
     ``pairs``: the fraction of seeds rendered as :meth:`ToyWorld.pair_spec` clips (two identities in
     unison, twice as wide) instead of one-character clips; which seeds is fixed by the seed.
+    ``references``: give each one-character clip a reference still (:meth:`ToyWorld.reference_spec`,
+    ``<id>.reference.png``, the manifest's ``reference``) instead of its first frame.
     """
     import json
 
@@ -52,7 +55,13 @@ def write_toy_dataset(
         if not (video.is_file() and sidecar_path(video).is_file() and poses_path(video).is_file()):
             save_clip(video, render_spec(world.pair_spec(seed)) if pair else world.clip(seed))
         caption = json.loads(sidecar_path(video).read_text())["caption"]
-        lines.append(json.dumps({"id": name, "path": video.name, "caption": caption, "keypoints": poses_path(video).name}))
+        line = {"id": name, "path": video.name, "caption": caption, "keypoints": poses_path(video).name}
+        if references and not pair:
+            still = out / f"{name}.reference.png"
+            if not (still.is_file() and sidecar_path(still).is_file()):
+                save_clip(still, render_spec(world.reference_spec(seed)))
+            line["reference"] = still.name
+        lines.append(json.dumps(line))
     manifest = out / "manifest.jsonl"
     atomic_write_text(manifest, "\n".join(lines) + "\n")
     return manifest

@@ -60,6 +60,7 @@ class ToyDatasetStage(Stage):
         frames: int = Field(9, ge=1, description="frames per clip")
         families: tuple[str, ...] = Field(("humanoid",), description="body families to draw")
         pairs: float = Field(0.0, ge=0.0, le=1.0, description="fraction of two-identity unison clips (twice as wide)")
+        references: bool = Field(False, description="give each one-character clip a reference still in another pose and place")
 
     def run(self, pipeline: Pipeline) -> StageResult:
         from motionctx_toy.dataset import write_toy_dataset
@@ -67,6 +68,6 @@ class ToyDatasetStage(Stage):
         c = self.config
         manifest = write_toy_dataset(
             c.folder, c.count, first_seed=c.first_seed, split=c.split, size=c.size, frames=c.frames,
-            families=c.families, pairs=c.pairs, track=pipeline.track,
+            families=c.families, pairs=c.pairs, references=c.references, track=pipeline.track,
         )
         return StageResult({"manifest": manifest}, {"clips": c.count})

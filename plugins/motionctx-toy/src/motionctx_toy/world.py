@@ -138,6 +138,18 @@ class ToyWorld:
             supersample=self.supersample,
         )
 
+    def reference_spec(self, seed: int, family: str | None = None) -> ClipSpec:
+        """A one-frame still of clip ``seed``'s character on its background, in the first pose of
+        another motion of its own (so usually at another place and in another pose).
+
+        Training on clips whose reference is this still, rather than the clip's first frame, is the
+        toy form of drawing the reference from elsewhere in the same video: where the body is and
+        how it stands in the clip can then only be read from the motion signal.
+        """
+        clip = self.spec(seed, family)
+        motion = {"seed": seeds.derive_seed(seed, self.split, "clip", 0, "reference-motion")}
+        return ClipSpec(**{**clip.model_dump(), "motions": [motion], "frames": 1})
+
     def clip(self, seed: int, family: str | None = None, characters: int = 1, mixed: bool = False) -> ToyClip:
         """A rendered clip for ``seed`` (see :meth:`spec`)."""
         return render_spec(self.spec(seed, family, characters, mixed))

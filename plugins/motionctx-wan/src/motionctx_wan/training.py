@@ -144,7 +144,10 @@ class WanTrainingMixin(Backbone):
         cfg = self.config
         with torch.no_grad():
             cond = WanCondition.stack([self.encode_condition(c) for c in composites])
-            x0 = torch.cat([self.encode_video(v) for v in clean])
+            # the given cells carry what the condition gives (the reference, the motion signal), as
+            # sampling with hold_known does; the clean video's own pixels there would leak the target
+            # when the reference is not its first frame
+            x0 = cond.hold(torch.cat([self.encode_video(v) for v in clean]))
             if text_embeddings is None:
                 text = self.encode_text(prompts)
             else:
