@@ -17,6 +17,7 @@ from motionctx_toy.sensitivity import motion_sensitivity
 from motionctx_toy.world import ToyWorld
 
 from motionctx import build_part
+from motionctx.types import Video
 
 RENDER = {"hands": False, "face": False}
 
@@ -33,6 +34,9 @@ def main() -> None:
                     "where the skeleton is the main clue; default: the backbone's own training weighting")
     ap.add_argument("--line-scale", type=float, default=0.25, help="skeleton stroke width the model was trained with")
     ap.add_argument("--composer", default="spatial", help="composer the model was trained with (spatial, temporal)")
+    ap.add_argument("--signal", choices=("skeleton", "mask", "frames"), default="skeleton",
+                    help="motion signal the model was trained with: the target's skeleton, its foreground mask "
+                    "(white on black), or its own frames (the copy control)")
     args = ap.parse_args()
 
     params = {"path": args.model, "dtype": "float32", "max_sequence_length": 128}
@@ -51,8 +55,12 @@ def main() -> None:
         source = build_part("motion_source", "pose", {"estimator": truth, "render": {**RENDER, "line_scale": args.line_scale}})
         return source.prepare(case.target.video, case.reference, train=False, rng=torch.Generator().manual_seed(0))
 
-    r = motion_sensitivity(backbone, composer, skeleton, cases, draws=args.draws)
-    print("| skeleton | training loss |\n|---|---|")
+    def mask(case):
+        return Video(case.target.mask.expand(-1, 3, -1, -1).contiguous(), case.target.video.fps)
+
+    signal = {"skeleton": skeleton, "mask": mask, "frames": lambda case: case.target.video}[args.signal]
+    r = motion_sensitivity(backbone, composer, signal, cases, draws=args.draws)
+    print(f"| {args.signal} | training loss |\n|---|---|")
     for mode in ("own", "other", "blank"):
         print(f"| {mode} | {r[mode]:.5f} |")
     print(f"RESULT loss_own={r['own']:.5f} gap_other={r['gap_other']:.4f} gap_blank={r['gap_blank']:.4f}")

@@ -95,3 +95,15 @@ def test_motion_sensitivity_script_ends_with_result(tiny: tuple[Path, Path]) -> 
     out = subprocess.run([sys.executable, str(script), "--model", str(model), "--lora", str(lora), "--cases", "2",
                           "--draws", "1", "--size", "32", "--composer", "temporal", "--high-noise", "--line-scale", "0.5"], capture_output=True, text=True, check=True).stdout
     assert "| own |" in out and out.strip().splitlines()[-1].startswith("RESULT loss_own=")
+
+
+@pytest.mark.parametrize("signal", ["mask", "frames"])
+def test_motion_sensitivity_script_checks_other_signals(tiny: tuple[Path, Path], signal: str) -> None:
+    """The control signals (the target's mask, its own frames) change the loss like a skeleton does."""
+    model, lora = tiny
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "motion_sensitivity.py"
+    out = subprocess.run([sys.executable, str(script), "--model", str(model), "--lora", str(lora), "--cases", "2",
+                          "--draws", "1", "--size", "32", "--signal", signal], capture_output=True, text=True, check=True).stdout
+    assert f"| {signal} | training loss |" in out
+    last = dict(kv.split("=") for kv in out.strip().splitlines()[-1].split()[1:])
+    assert float(last["gap_blank"]) != 0.0
