@@ -178,3 +178,28 @@ def test_toy_dataset_reference_stills(tmp_path: Path) -> None:
         assert ref_meta["characters"] == clip_meta["characters"]  # the same identity
         assert ref_meta["spec"]["background"] == clip_meta["spec"]["background"]  # on the same background
         assert ref_meta["motions"][0]["seed"] != clip_meta["motions"][0]["seed"]
+
+
+def test_toy_dataset_mixes_in_skeleton_views(tmp_path: Path) -> None:
+    """``skeleton_pairs`` clips show the character on the left and its own skeleton on the right."""
+    from motionctx_toy.dataset import write_toy_dataset
+    from motionctx_toy.pose_view import POSE_VIEW_NOTE
+    from motionctx_toy.world import ToyWorld
+
+    manifest = write_toy_dataset(tmp_path, 12, size=(32, 32), frames=3, pairs=0.3, skeleton_pairs=0.4)
+    lines = read_jsonl(manifest)
+    kinds = {l["id"][:4] for l in lines}
+    assert kinds == {"pair", "skel", "clip"}
+    skel = next(l for l in lines if l["id"].startswith("skel"))
+    assert skel["caption"].endswith(POSE_VIEW_NOTE)
+    video = read_video(tmp_path / skel["path"])
+    clip = ToyWorld(size=(32, 32), frames=3).clip(int(skel["id"][4:]))
+    assert video.size == (32, 64)
+    left, right = video.frames[..., :32], video.frames[..., 32:]
+    assert (left - clip.video.frames).abs().mean() < 0.03  # the clip itself (after mp4 coding)
+    drawn = right.amax(1) > 0.3  # skeleton strokes on black
+    assert 0 < drawn.float().mean() < 0.3
+    assert (drawn & (clip.mask[:, 0] > 0)).sum() > 0.6 * drawn.sum()  # strokes lie on the body
+    # the pair/clip choice of the other seeds is unchanged by the new kind
+    plain = {l["id"] for l in read_jsonl(write_toy_dataset(tmp_path / "b", 12, size=(32, 32), frames=3, pairs=0.3))}
+    assert {l["id"] for l in lines if l["id"].startswith("pair")} <= plain

@@ -26,6 +26,7 @@ def write_toy_dataset(
     families: tuple[str, ...] = ("humanoid",),
     pairs: float = 0.0,
     references: bool = False,
+    skeleton_pairs: float = 0.0,
     track: Callable[[Iterable[int], str], Iterable[int]] | None = None,
 ) -> Path:
     """Render ``count`` clips (seeds ``first_seed ...``) into ``folder``; returns ``manifest.jsonl``.
@@ -35,6 +36,8 @@ def write_toy_dataset(
     unison, twice as wide) instead of one-character clips; which seeds is fixed by the seed.
     ``references``: give each one-character clip a reference still (:meth:`ToyWorld.reference_spec`,
     ``<id>.reference.png``, the manifest's ``reference``) instead of its first frame.
+    ``skeleton_pairs``: the fraction of seeds rendered as a one-character clip next to its own pose
+    skeleton (:func:`~motionctx_toy.pose_view.pose_view`, twice as wide, ``skel<seed>.mp4``).
     """
     import json
 
@@ -49,7 +52,11 @@ def write_toy_dataset(
     seeds = range(first_seed, first_seed + count)
     lines = []
     for seed in track(seeds, "rendering toy clips") if track else seeds:
-        pair = pairs > 0 and float(rng(seed, "dataset", "pair").random()) < pairs
+        u = float(rng(seed, "dataset", "pair").random()) if pairs > 0 or skeleton_pairs > 0 else 1.0
+        if pairs <= u < pairs + skeleton_pairs:
+            lines.append(json.dumps(_skeleton_pair(out, world, seed)))
+            continue
+        pair = u < pairs
         name = f"{'pair' if pair else 'clip'}{seed:07d}"
         video = out / f"{name}.mp4"
         if not (video.is_file() and sidecar_path(video).is_file() and poses_path(video).is_file()):
@@ -65,3 +72,16 @@ def write_toy_dataset(
     manifest = out / "manifest.jsonl"
     atomic_write_text(manifest, "\n".join(lines) + "\n")
     return manifest
+
+
+def _skeleton_pair(out: Path, world: ToyWorld, seed: int) -> dict[str, str]:
+    """Write ``skel<seed>.mp4`` (clip ``seed`` next to its skeleton) unless present; its manifest line."""
+    from motionctx.io import write_video
+    from motionctx_toy.pose_view import POSE_VIEW_NOTE, pose_view
+
+    clip = world.clip(seed)
+    name = f"skel{seed:07d}"
+    video = out / f"{name}.mp4"
+    if not video.is_file():
+        write_video(video, pose_view(clip))
+    return {"id": name, "path": video.name, "caption": f"{clip.caption} {POSE_VIEW_NOTE}"}

@@ -61,6 +61,9 @@ class ToyDatasetStage(Stage):
         families: tuple[str, ...] = Field(("humanoid",), description="body families to draw")
         pairs: float = Field(0.0, ge=0.0, le=1.0, description="fraction of two-identity unison clips (twice as wide)")
         references: bool = Field(False, description="give each one-character clip a reference still in another pose and place")
+        skeleton_pairs: float = Field(
+            0.0, ge=0.0, le=1.0, description="fraction of clips shown next to their own pose skeleton (twice as wide)"
+        )
 
     def run(self, pipeline: Pipeline) -> StageResult:
         from motionctx_toy.dataset import write_toy_dataset
@@ -68,6 +71,7 @@ class ToyDatasetStage(Stage):
         c = self.config
         manifest = write_toy_dataset(
             c.folder, c.count, first_seed=c.first_seed, split=c.split, size=c.size, frames=c.frames,
-            families=c.families, pairs=c.pairs, references=c.references, track=pipeline.track,
+            families=c.families, pairs=c.pairs, references=c.references,
+            skeleton_pairs=c.skeleton_pairs, track=pipeline.track,
         )
         return StageResult({"manifest": manifest}, {"clips": c.count})
