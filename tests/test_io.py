@@ -106,3 +106,21 @@ def test_atomic_dir_replaces_whole_or_not_at_all(tmp_path: Path) -> None:
             raise RuntimeError("interrupted")
     assert [p.name for p in target.iterdir()] == ["a.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_atomic_outputs_get_the_usual_permissions(tmp_path: Path) -> None:
+    """Temporary files are private, but what lands at the target has the mode a plain write would
+    give (0o666 / 0o777 less the umask), so outputs are as readable as any other file."""
+    import stat
+
+    from motionctx.io import atomic_dir
+
+    old = os.umask(0o022)
+    try:
+        f = atomic_write_json(tmp_path / "out.json", {"ok": 1})
+        with atomic_dir(tmp_path / "folder") as tmp:
+            (tmp / "a.txt").write_text("1")
+        assert stat.S_IMODE(f.stat().st_mode) == 0o644
+        assert stat.S_IMODE((tmp_path / "folder").stat().st_mode) == 0o755
+    finally:
+        os.umask(old)

@@ -14,6 +14,14 @@ from pathlib import Path
 from typing import Any
 
 
+def _umask_mode(full: int) -> int:
+    """``full`` (0o666 for files, 0o777 for folders) less the process umask: the mode a plain
+    ``open``/``mkdir`` would give. The temporary files are created private (0o600/0o700)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return full & ~mask
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success it is renamed to ``path``.
@@ -29,6 +37,8 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():
+            os.chmod(tmp_path, _umask_mode(0o666))
         os.replace(tmp_path, target)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
@@ -46,6 +56,7 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         yield tmp
+        os.chmod(tmp, _umask_mode(0o777))
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
