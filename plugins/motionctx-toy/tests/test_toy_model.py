@@ -117,14 +117,15 @@ def test_bundle_copies_model_lora_and_training_summary(toy_model: Path, tmp_path
 
     logs = tmp_path / "train"
     logs.mkdir()
-    for i in range(10):
-        append_jsonl(logs / "metrics.jsonl", {"step": 25 * (i + 1), "loss": 2.0 - 0.1 * i, "step_time": 0.5, "time": 1000.0 + 60 * i})
+    for i in range(10):  # stopped after the 5th log line for an hour, then resumed
+        t = 1000.0 + 60 * i + (3600 if i >= 5 else 0)
+        append_jsonl(logs / "metrics.jsonl", {"step": 25 * (i + 1), "loss": 2.0 - 0.1 * i, "step_time": 0.5, "time": t})
     lora = tmp_path / "lora.safetensors"
     lora.write_bytes(b"weights")
     dest = bundle_model(toy_model, lora, {"pretrain": logs}, tmp_path / "bundled")
     assert (dest / "model" / "model_index.json").is_file() and (dest / "pose_lora.safetensors").read_bytes() == b"weights"
     summary = json.loads((dest / "training.json").read_text())["pretrain"]
-    assert summary["steps"] == 250 and summary["minutes"] == pytest.approx(9.0)
+    assert summary["steps"] == 250 and summary["minutes"] == pytest.approx(9.0)  # the pause is not training time
     assert summary["loss_start"] == pytest.approx(1.85) and summary["loss_end"] == pytest.approx(1.25)
     build_part("backbone", "wan_i2v", {"path": str(dest / "model"), "max_sequence_length": 32}).ensure_loaded()
 

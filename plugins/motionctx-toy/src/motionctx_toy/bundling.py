@@ -14,8 +14,11 @@ SIZE_BUDGET = 30 * 1024 * 1024
 
 
 def training_summary(train_folder: str | Path, window: int = 4) -> dict[str, Any]:
-    """Steps, loss at the start and the end (mean of ``window`` logged values), wall-clock time and
-    seconds per step of one training run, read from its ``metrics.jsonl``."""
+    """Steps, loss at the start and the end (mean of ``window`` logged values), training time and
+    seconds per step of one training run, read from its ``metrics.jsonl``.
+
+    ``minutes`` adds up the time between logged steps; a gap over 10 times the median one is a
+    pause (the run was stopped and resumed later) and counts as one median gap."""
     from motionctx.io import read_jsonl
 
     path = Path(train_folder) / "metrics.jsonl"
@@ -25,13 +28,15 @@ def training_summary(train_folder: str | Path, window: int = 4) -> dict[str, Any
     if not rows:
         raise InputError(f"{path} has no logged steps")
     times = [r["time"] for r in rows if "time" in r]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    typical = statistics.median(gaps) if gaps else 0.0
     step_times = [r["step_time"] for r in rows if "step_time" in r]
     return {
         "steps": int(rows[-1]["step"]),
         "loss_start": statistics.fmean(r["loss"] for r in rows[:window]),
         "loss_end": statistics.fmean(r["loss"] for r in rows[-window:]),
         "seconds_per_step": statistics.median(step_times) if step_times else None,
-        "minutes": (times[-1] - times[0]) / 60 if len(times) > 1 else None,
+        "minutes": sum(g if g <= 10 * typical else typical for g in gaps) / 60 if gaps else None,
     }
 
 
