@@ -122,8 +122,15 @@ def test_bundle_copies_model_lora_and_training_summary(toy_model: Path, tmp_path
         append_jsonl(logs / "metrics.jsonl", {"step": 25 * (i + 1), "loss": 2.0 - 0.1 * i, "step_time": 0.5, "time": t})
     lora = tmp_path / "lora.safetensors"
     lora.write_bytes(b"weights")
-    dest = bundle_model(toy_model, lora, {"pretrain": logs}, tmp_path / "bundled")
+    import shutil
+
+    src = tmp_path / "trained"  # as a loaded-and-saved model: configs name the training machine's path
+    shutil.copytree(toy_model, src)
+    index = json.loads((src / "model_index.json").read_text())
+    (src / "model_index.json").write_text(json.dumps({**index, "_name_or_path": "/home/me/outputs/toy/init"}))
+    dest = bundle_model(src, lora, {"pretrain": logs}, tmp_path / "bundled")
     assert (dest / "model" / "model_index.json").is_file() and (dest / "pose_lora.safetensors").read_bytes() == b"weights"
+    assert not [p for p in (dest / "model").rglob("*.json") if "_name_or_path" in p.read_text()]  # no local paths
     summary = json.loads((dest / "training.json").read_text())["pretrain"]
     assert summary["steps"] == 250 and summary["minutes"] == pytest.approx(9.0)  # the pause is not training time
     assert summary["loss_start"] == pytest.approx(1.85) and summary["loss_end"] == pytest.approx(1.25)

@@ -56,6 +56,7 @@ def bundle_model(model: str | Path, lora: str | Path, logs: dict[str, str | Path
     summary = {name: training_summary(folder) for name, folder in logs.items()}
     with atomic_dir(dest) as tmp:
         shutil.copytree(model, tmp / "model")
+        _drop_local_paths(tmp / "model")
         shutil.copy2(lora, tmp / "pose_lora.safetensors")
         atomic_write_json(tmp / "training.json", summary)
         size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
@@ -65,3 +66,17 @@ def bundle_model(model: str | Path, lora: str | Path, logs: dict[str, str | Path
                 "train a smaller toy model",
             )
     return dest
+
+
+def _drop_local_paths(folder: Path) -> None:
+    """Remove diffusers' ``_name_or_path`` (where the model was loaded from on the training machine)
+    from every JSON config in ``folder``."""
+    import json
+
+    from motionctx.io import atomic_write_json
+
+    for path in folder.rglob("*.json"):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(doc, dict) and "_name_or_path" in doc:
+            del doc["_name_or_path"]
+            atomic_write_json(path, doc)
