@@ -109,6 +109,7 @@ def test_full_model_round_trips_through_save_pretrained(toy_model: Path, tmp_pat
 
 def test_bundle_copies_model_lora_and_training_summary(toy_model: Path, tmp_path: Path) -> None:
     import json
+    import shutil
 
     from motionctx.errors import InputError
     from motionctx.io import append_jsonl
@@ -122,8 +123,6 @@ def test_bundle_copies_model_lora_and_training_summary(toy_model: Path, tmp_path
         append_jsonl(logs / "metrics.jsonl", {"step": 25 * (i + 1), "loss": 2.0 - 0.1 * i, "step_time": 0.5, "time": t})
     lora = tmp_path / "lora.safetensors"
     lora.write_bytes(b"weights")
-    import shutil
-
     src = tmp_path / "trained"  # as a loaded-and-saved model: configs name the training machine's path
     shutil.copytree(toy_model, src)
     index = json.loads((src / "model_index.json").read_text())
@@ -169,7 +168,6 @@ def test_toy_dataset_reference_stills(tmp_path: Path) -> None:
     from motionctx.engines.training.manifest import read_manifest
     from motionctx.io import read_image
     from motionctx_toy.assets import read_sidecar
-
     from motionctx_toy.dataset import write_toy_dataset
 
     manifest = write_toy_dataset(tmp_path, 6, size=(32, 32), frames=5, pairs=0.3, references=True)

@@ -52,7 +52,7 @@ def write_toy_dataset(
     seeds = range(first_seed, first_seed + count)
     lines = []
     for seed in track(seeds, "rendering toy clips") if track else seeds:
-        u = float(rng(seed, "dataset", "pair").random()) if pairs > 0 or skeleton_pairs > 0 else 1.0
+        u = float(rng(seed, "dataset", "pair").random())  # which kind of clip this seed gives
         if pairs <= u < pairs + skeleton_pairs:
             lines.append(json.dumps(_skeleton_pair(out, world, seed)))
             continue
