@@ -34,9 +34,10 @@ def main() -> None:
                     "where the skeleton is the main clue; default: the backbone's own training weighting")
     ap.add_argument("--line-scale", type=float, default=0.25, help="skeleton stroke width the model was trained with")
     ap.add_argument("--composer", default="spatial", help="composer the model was trained with (spatial, temporal)")
-    ap.add_argument("--signal", choices=("skeleton", "mask", "frames"), default="skeleton",
+    ap.add_argument("--signal", choices=("skeleton", "mask", "frames", "driving"), default="skeleton",
                     help="motion signal the model was trained with: the target's skeleton, its foreground mask "
-                    "(white on black), or its own frames (the copy control)")
+                    "(white on black), its own frames (the copy control), or the driving clip (another identity "
+                    "doing the same motion: the end-to-end signal, and what split-screen pretraining shows)")
     args = ap.parse_args()
 
     params = {"path": args.model, "dtype": "float32", "max_sequence_length": 128}
@@ -58,7 +59,8 @@ def main() -> None:
     def mask(case):
         return Video(case.target.mask.expand(-1, 3, -1, -1).contiguous(), case.target.video.fps)
 
-    signal = {"skeleton": skeleton, "mask": mask, "frames": lambda case: case.target.video}[args.signal]
+    signal = {"skeleton": skeleton, "mask": mask, "frames": lambda case: case.target.video,
+              "driving": lambda case: case.driving.video}[args.signal]
     r = motion_sensitivity(backbone, composer, signal, cases, draws=args.draws)
     print(f"| {args.signal} | training loss |\n|---|---|")
     for mode in ("own", "other", "blank"):

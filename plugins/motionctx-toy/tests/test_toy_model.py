@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from motionctx_toy.model import build_toy_model
+from motionctx_toy.vae import PackedVideoAutoencoder
 
 from motionctx import build_part
 from motionctx.io import read_jsonl, read_video
 from motionctx.recipe import load_recipe
 from motionctx.testing import random_image, random_video
-from motionctx_toy.model import build_toy_model
-from motionctx_toy.vae import PackedVideoAutoencoder
 
 
 def test_packing_is_lossless_and_saves(tmp_path: Path) -> None:
@@ -111,10 +111,11 @@ def test_bundle_copies_model_lora_and_training_summary(toy_model: Path, tmp_path
     import json
     import shutil
 
-    from motionctx.errors import InputError
-    from motionctx.io import append_jsonl
     from motionctx_toy import bundling
     from motionctx_toy.bundling import bundle_model
+
+    from motionctx.errors import InputError
+    from motionctx.io import append_jsonl
 
     logs = tmp_path / "train"
     logs.mkdir()
@@ -165,10 +166,11 @@ def test_latent_scale_is_per_coefficient_or_one_for_all(tmp_path: Path) -> None:
 def test_toy_dataset_reference_stills(tmp_path: Path) -> None:
     """With ``references``, each one-character clip gets a still of its own character and
     background in another pose and place, listed as the manifest's reference (pairs get none)."""
-    from motionctx.engines.training.manifest import read_manifest
-    from motionctx.io import read_image
     from motionctx_toy.assets import read_sidecar
     from motionctx_toy.dataset import write_toy_dataset
+
+    from motionctx.engines.training.manifest import read_manifest
+    from motionctx.io import read_image
 
     manifest = write_toy_dataset(tmp_path, 6, size=(32, 32), frames=5, pairs=0.3, references=True)
     entries = {e.id: e for e in read_manifest(manifest)}
@@ -209,3 +211,26 @@ def test_toy_dataset_mixes_in_skeleton_views(tmp_path: Path) -> None:
     # the pair/clip choice of the other seeds is unchanged by the new kind
     plain = {l["id"] for l in read_jsonl(write_toy_dataset(tmp_path / "b", 12, size=(32, 32), frames=3, pairs=0.3))}
     assert {l["id"] for l in lines if l["id"].startswith("pair")} <= plain
+
+
+def test_toy_dataset_writes_split_screen_panels(tmp_path: Path) -> None:
+    """``panels`` clips are the right half of a pair clip, with the left half as their driving video,
+    listed as the manifest entry's driving video."""
+    from motionctx_toy.clip import render_spec
+    from motionctx_toy.dataset import write_toy_dataset
+    from motionctx_toy.world import ToyWorld
+
+    from motionctx.engines.training.manifest import read_manifest
+
+    manifest = write_toy_dataset(tmp_path, 10, size=(32, 32), frames=3, pairs=0.3, panels=0.4)
+    lines = read_jsonl(manifest)
+    assert {l["id"][:4] for l in lines} == {"pair", "pane", "clip"}
+    panel = next(l for l in lines if l["id"].startswith("panel"))
+    pair = render_spec(ToyWorld(size=(32, 32), frames=3).pair_spec(int(panel["id"][5:]))).video.frames
+    clip, driving = read_video(tmp_path / panel["path"]), read_video(tmp_path / panel["driving"])
+    assert clip.size == driving.size == (32, 32) and clip.num_frames == 3
+    assert (driving.frames - pair[..., :32]).abs().mean() < 0.03  # left character (after mp4 coding)
+    assert (clip.frames - pair[..., 32:]).abs().mean() < 0.03  # right character
+    assert (clip.frames - driving.frames).abs().mean() > 0.01  # two different characters
+    entry = next(e for e in read_manifest(manifest) if e.id == panel["id"])
+    assert entry.driving is not None and entry.driving.samefile(tmp_path / panel["driving"])

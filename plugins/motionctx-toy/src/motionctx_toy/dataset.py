@@ -27,6 +27,7 @@ def write_toy_dataset(
     pairs: float = 0.0,
     references: bool = False,
     skeleton_pairs: float = 0.0,
+    panels: float = 0.0,
     track: Callable[[Iterable[int], str], Iterable[int]] | None = None,
 ) -> Path:
     """Render ``count`` clips (seeds ``first_seed ...``) into ``folder``; returns ``manifest.jsonl``.
@@ -38,6 +39,9 @@ def write_toy_dataset(
     ``<id>.reference.png``, the manifest's ``reference``) instead of its first frame.
     ``skeleton_pairs``: the fraction of seeds rendered as a one-character clip next to its own pose
     skeleton (:func:`~motionctx_toy.pose_view.pose_view`, twice as wide, ``skel<seed>.mp4``).
+    ``panels``: the fraction of seeds written as split-screen panels of a pair clip: the right
+    character's half as the clip (``panel<seed>.mp4``) and the left character's half, the same
+    motion at the same places, as its ``driving`` video (``panel<seed>.driving.mp4``).
     """
     import json
 
@@ -55,6 +59,9 @@ def write_toy_dataset(
         u = float(rng(seed, "dataset", "pair").random())  # which kind of clip this seed gives
         if pairs <= u < pairs + skeleton_pairs:
             lines.append(json.dumps(_skeleton_pair(out, world, seed)))
+            continue
+        if pairs + skeleton_pairs <= u < pairs + skeleton_pairs + panels:
+            lines.append(json.dumps(_panels(out, world, seed)))
             continue
         pair = u < pairs
         name = f"{'pair' if pair else 'clip'}{seed:07d}"
@@ -85,3 +92,20 @@ def _skeleton_pair(out: Path, world: ToyWorld, seed: int) -> dict[str, str]:
     if not video.is_file():
         write_video(video, pose_view(clip))
     return {"id": name, "path": video.name, "caption": f"{clip.caption} {POSE_VIEW_NOTE}"}
+
+
+def _panels(out: Path, world: ToyWorld, seed: int) -> dict[str, str]:
+    """Write the two halves of pair clip ``seed`` unless present; its manifest line (right half as
+    the clip, left half as the driving video)."""
+    from motionctx.io import write_video
+    from motionctx.types import Video
+    from motionctx_toy.clip import render_spec
+
+    name = f"panel{seed:07d}"
+    video, driving = out / f"{name}.mp4", out / f"{name}.driving.mp4"
+    clip = render_spec(world.pair_spec(seed))
+    if not (video.is_file() and driving.is_file()):
+        frames, w = clip.video.frames, world.size[1]
+        write_video(driving, Video(frames[..., :w].contiguous(), clip.video.fps))
+        write_video(video, Video(frames[..., w:].contiguous(), clip.video.fps))
+    return {"id": name, "path": video.name, "driving": driving.name, "caption": clip.caption}

@@ -64,6 +64,10 @@ class ToyDatasetStage(Stage):
         skeleton_pairs: float = Field(
             0.0, ge=0.0, le=1.0, description="fraction of clips shown next to their own pose skeleton (twice as wide)"
         )
+        panels: float = Field(
+            0.0, ge=0.0, le=1.0,
+            description="fraction of clips written as split-screen panels: one character's half with the other's as `driving`",
+        )
 
     def run(self, pipeline: Pipeline) -> StageResult:
         from motionctx_toy.dataset import write_toy_dataset
@@ -72,6 +76,6 @@ class ToyDatasetStage(Stage):
         manifest = write_toy_dataset(
             c.folder, c.count, first_seed=c.first_seed, split=c.split, size=c.size, frames=c.frames,
             families=c.families, pairs=c.pairs, references=c.references,
-            skeleton_pairs=c.skeleton_pairs, track=pipeline.track,
+            skeleton_pairs=c.skeleton_pairs, panels=c.panels, track=pipeline.track,
         )
         return StageResult({"manifest": manifest}, {"clips": c.count})
