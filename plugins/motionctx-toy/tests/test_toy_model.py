@@ -234,3 +234,19 @@ def test_toy_dataset_writes_split_screen_panels(tmp_path: Path) -> None:
     assert (clip.frames - driving.frames).abs().mean() > 0.01  # two different characters
     entry = next(e for e in read_manifest(manifest) if e.id == panel["id"])
     assert entry.driving is not None and entry.driving.samefile(tmp_path / panel["driving"])
+    with pytest.raises(ValueError, match="at most 1"):
+        write_toy_dataset(tmp_path / "c", 4, pairs=0.5, panels=0.6)
+
+
+def test_toy_dataset_stage_refuses_fractions_over_one(tmp_path: Path) -> None:
+    """A recipe whose clip-kind fractions add up to more than 1 fails at load time, naming them."""
+    from motionctx.errors import RecipeError
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "motionctx: 1\nname: r\noutput: out\nstages:\n"
+        f"  - run: toy_dataset\n    with: {{folder: {tmp_path / 'data'}, count: 2, pairs: 0.5, panels: 0.7}}\n"
+    )
+    with pytest.raises(RecipeError, match="pairs \\+ skeleton_pairs \\+ panels is 1.2"):
+        load_recipe(recipe)
+    assert not (tmp_path / "data").exists()

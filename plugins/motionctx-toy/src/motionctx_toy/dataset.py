@@ -48,6 +48,11 @@ def write_toy_dataset(
     from motionctx_toy.clip import render_spec
     from motionctx_toy.seeds import rng
 
+    if pairs + skeleton_pairs + panels > 1:
+        raise ValueError(
+            f"pairs + skeleton_pairs + panels is {pairs + skeleton_pairs + panels:g}; these fractions of the clips "
+            "must add up to at most 1"
+        )
     if split == "train" and first_seed + count > HELDOUT_START:
         raise ValueError(f"training seeds must stay below {HELDOUT_START}")
     out = Path(folder)

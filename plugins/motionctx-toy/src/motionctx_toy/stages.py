@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from motionctx.parts import PartConfig, Stage, StageResult
 
@@ -68,6 +68,13 @@ class ToyDatasetStage(Stage):
             0.0, ge=0.0, le=1.0,
             description="fraction of clips written as split-screen panels: one character's half with the other's as `driving`",
         )
+
+        @model_validator(mode="after")
+        def _fractions(self) -> ToyDatasetStage.Config:
+            total = self.pairs + self.skeleton_pairs + self.panels
+            if total > 1:
+                raise ValueError(f"pairs + skeleton_pairs + panels is {total:g}; the fractions must add up to at most 1")
+            return self
 
     def run(self, pipeline: Pipeline) -> StageResult:
         from motionctx_toy.dataset import write_toy_dataset
