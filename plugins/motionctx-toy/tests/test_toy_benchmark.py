@@ -39,6 +39,15 @@ def test_report_has_every_variant_metric_and_spread(tiny: tuple[Path, Path]) -> 
     assert result_line(report).startswith("RESULT iou=") and "iou_copy=" in result_line(report)
 
 
+def test_pose_model_without_lora_is_scored_as_pose_full(tiny: tuple[Path, Path]) -> None:
+    model, _ = tiny
+    variants = default_variants(model, None, pose_model=model)
+    assert [v.name for v in variants] == ["copy", "no_lora", "pose_full"]
+    report = run_benchmark([variants[0], variants[2]], seeds=[0], cases=1, size=(32, 32), frames=3, steps=1)
+    assert 0.0 <= report["variants"]["pose_full"]["iou"]["mean"] <= 1.0
+    assert result_line(report).startswith(f"RESULT iou={report['variants']['pose_full']['iou']['mean']:.4f}")
+
+
 def test_cases_are_held_out_and_gaps_measured() -> None:
     world = ToyWorld(split="heldout", size=(32, 32), frames=3, families=("humanoid",))
     case = world.cross_identity_case(HELDOUT_START + 5)
@@ -59,6 +68,9 @@ def test_cli_writes_report_and_result_line(tiny: tuple[Path, Path], tmp_path: Pa
     missing = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--model", str(tmp_path / "nope")],
                              capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "model_index.json" in missing.stderr
+    missing = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--model", str(model),
+                              "--pose-model", str(tmp_path / "nope")], capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2 and "--pose-model" in missing.stderr
 
 
 def test_motion_sensitivity_sees_the_motion_signal(tiny: tuple[Path, Path]) -> None:

@@ -36,8 +36,10 @@ class Variant:
     parts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def default_variants(model: str | Path, lora: str | Path | None, *, motion: dict[str, Any] | None = None) -> list[Variant]:
-    """copy, no_lora and (when ``lora`` is given) pose."""
+def default_variants(model: str | Path, lora: str | Path | None, *, motion: dict[str, Any] | None = None,
+                     pose_model: str | Path | None = None) -> list[Variant]:
+    """copy, no_lora, (when ``lora`` is given) pose, and (when ``pose_model`` is given) pose_full: a
+    model fully trained on the pose layout, without LoRA (a probe, not the method)."""
     # the given cells' noisy latent is held where training had it (the toy models never learn to denoise them)
     backbone = {"path": str(model), "dtype": "float32", "max_sequence_length": 128, "hold_known": True}
     out = [
@@ -48,6 +50,9 @@ def default_variants(model: str | Path, lora: str | Path | None, *, motion: dict
     if lora:
         out.append(Variant("pose", {"backbone": {"use": "wan_i2v", "with": {**backbone, "lora": str(lora)}},
                                     "composer": {"use": "spatial"}, "motion": {"use": "pose", "with": dict(motion or {})}}))
+    if pose_model:
+        out.append(Variant("pose_full", {"backbone": {"use": "wan_i2v", "with": {**backbone, "path": str(pose_model)}},
+                                         "composer": {"use": "spatial"}, "motion": {"use": "pose", "with": dict(motion or {})}}))
     return out
 
 
@@ -160,6 +165,6 @@ def markdown_table(report: dict[str, Any]) -> str:
 def result_line(report: dict[str, Any]) -> str:
     """``RESULT iou=<x> psnr=<y> iou_copy=<a> psnr_copy=<b>`` (the best model variant vs copy)."""
     v = report["variants"]
-    main = v.get("pose") or v.get("no_lora") or v["copy"]
+    main = v.get("pose") or v.get("pose_full") or v.get("no_lora") or v["copy"]
     return (f"RESULT iou={main['iou']['mean']:.4f} psnr={main['psnr']['mean']:.3f} "
             f"iou_copy={v['copy']['iou']['mean']:.4f} psnr_copy={v['copy']['psnr']['mean']:.3f}")

@@ -20,6 +20,9 @@ def benchmark_cmd(
     cases: int = typer.Option(16, "--cases", min=1, help="cases per seed"),
     model: Optional[Path] = typer.Option(None, "--model", help="toy pipeline folder (default: the bundled model)"),
     lora: Optional[Path] = typer.Option(None, "--lora", help="pose LoRA (default: the bundled one)"),
+    pose_model: Optional[Path] = typer.Option(
+        None, "--pose-model", help="also score a model fully trained on the pose layout, without LoRA (variant pose_full)"
+    ),
     steps: int = typer.Option(20, "--steps", min=1, help="denoising steps"),
     size: int = typer.Option(48, "--size", help="frame side in pixels (the bundled model is trained at 48)"),
     frames: int = typer.Option(9, "--frames", help="frames per case"),
@@ -35,11 +38,13 @@ def benchmark_cmd(
 
     model = model or bundled_model()
     lora = lora or bundled_lora()
-    if not (Path(model) / "model_index.json").is_file():
-        raise WeightsError(f"toy model folder {str(model)!r} has no model_index.json",
-                           "train it with recipes/toy/ or pass --model")
+    for folder, flag in ((model, "--model"), (pose_model, "--pose-model")):
+        if folder is not None and not (Path(folder) / "model_index.json").is_file():
+            raise WeightsError(f"toy model folder {str(folder)!r} has no model_index.json",
+                               f"train it with recipes/toy/ or pass {flag}")
     report = run_benchmark(
-        default_variants(model, lora, motion={"render": {"line_scale": line_scale, "hands": False, "face": False}}),
+        default_variants(model, lora, motion={"render": {"line_scale": line_scale, "hands": False, "face": False}},
+                         pose_model=pose_model),
         seeds=list(seed), cases=cases, size=(size, size), frames=frames, steps=steps,
         track=lambda jobs, what: track(jobs, description=what),
     )
