@@ -47,12 +47,15 @@ def default_variants(model: str | Path, lora: str | Path | None, *, motion: dict
         Variant("no_lora", {"backbone": {"use": "wan_i2v", "with": backbone}, "composer": {"use": "first_frame"},
                             "motion": {"use": "raw_video"}}),
     ]
+
+    def pose(name: str, **weights: str) -> Variant:
+        return Variant(name, {"backbone": {"use": "wan_i2v", "with": {**backbone, **weights}},
+                              "composer": {"use": "spatial"}, "motion": {"use": "pose", "with": dict(motion or {})}})
+
     if lora:
-        out.append(Variant("pose", {"backbone": {"use": "wan_i2v", "with": {**backbone, "lora": str(lora)}},
-                                    "composer": {"use": "spatial"}, "motion": {"use": "pose", "with": dict(motion or {})}}))
+        out.append(pose("pose", lora=str(lora)))
     if pose_model:
-        out.append(Variant("pose_full", {"backbone": {"use": "wan_i2v", "with": {**backbone, "path": str(pose_model)}},
-                                         "composer": {"use": "spatial"}, "motion": {"use": "pose", "with": dict(motion or {})}}))
+        out.append(pose("pose_full", path=str(pose_model)))
     return out
 
 

@@ -15,6 +15,13 @@ from motionctx_toy.seeds import HELDOUT_START
 from motionctx_toy.world import ToyWorld
 
 
+def check_fractions(pairs: float, skeleton_pairs: float, panels: float) -> None:
+    """Raise ValueError unless the fractions of the clip kinds add up to at most 1."""
+    total = pairs + skeleton_pairs + panels
+    if total > 1:
+        raise ValueError(f"pairs + skeleton_pairs + panels is {total:g}; the fractions must add up to at most 1")
+
+
 def write_toy_dataset(
     folder: str | Path,
     count: int,
@@ -48,11 +55,7 @@ def write_toy_dataset(
     from motionctx_toy.clip import render_spec
     from motionctx_toy.seeds import rng
 
-    if pairs + skeleton_pairs + panels > 1:
-        raise ValueError(
-            f"pairs + skeleton_pairs + panels is {pairs + skeleton_pairs + panels:g}; these fractions of the clips "
-            "must add up to at most 1"
-        )
+    check_fractions(pairs, skeleton_pairs, panels)
     if split == "train" and first_seed + count > HELDOUT_START:
         raise ValueError(f"training seeds must stay below {HELDOUT_START}")
     out = Path(folder)

@@ -71,9 +71,9 @@ class ToyDatasetStage(Stage):
 
         @model_validator(mode="after")
         def _fractions(self) -> ToyDatasetStage.Config:
-            total = self.pairs + self.skeleton_pairs + self.panels
-            if total > 1:
-                raise ValueError(f"pairs + skeleton_pairs + panels is {total:g}; the fractions must add up to at most 1")
+            from motionctx_toy.dataset import check_fractions
+
+            check_fractions(self.pairs, self.skeleton_pairs, self.panels)
             return self
 
     def run(self, pipeline: Pipeline) -> StageResult:
