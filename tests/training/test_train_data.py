@@ -332,3 +332,39 @@ def test_thread_prefetch_keeps_order_and_raises_errors() -> None:
     next(endless)
     endless.close()
     assert not endless._thread.is_alive()
+
+
+def test_motion_hint_fades_the_target_out_of_the_motion_signal(make_clips) -> None:
+    from motionctx.builtins.composers import SpatialComposer
+    from motionctx.builtins.pose_motion import PoseMotionSource
+    from motionctx.engines.training.data import BatchPlanner, TrainingData
+    from motionctx.types import Geometry
+
+    clips = _real_clips(make_clips(keypoints=True), poses=True)
+    source = PoseMotionSource(estimator={"use": "keypoints_file", "with": {"path": "unused.npz"}})
+    planner = BatchPlanner(clips, batch_size=1, frames=(5, 9), stride=1, geometry=Geometry(), seed=0)
+    plain = TrainingData(clips, planner, source, SpatialComposer(), Geometry(), seed=0)
+    hinted = TrainingData(
+        clips, planner, source, SpatialComposer(), Geometry(), seed=0, motion_hint=(2, 6), batches_per_step=2
+    )
+    # two batches per optimizer step: batch g belongs to step g // 2
+    assert [hinted.hint_weight(g) for g in (0, 3, 4, 6, 8, 10, 12, 40)] == [1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    assert all(plain.hint_weight(g) == 0.0 for g in (0, 5, 40))
+    for g, w in ((1, 1.0), (8, 0.5), (12, 0.0)):
+        (skeleton,) = plain[g].motion
+        batch = hinted[g]
+        (motion,) = batch.motion
+        target = batch.clean[0].frames[..., : skeleton.size[1]]
+        assert torch.allclose(motion.frames, w * target + (1 - w) * skeleton.frames, atol=1e-6)
+        assert torch.equal(batch.composites[0].video.frames[..., skeleton.size[1] :], motion.frames)
+    assert not torch.allclose(hinted[1].motion[0].frames, plain[1].motion[0].frames)  # the hint changes the signal
+
+
+def test_motion_hint_must_be_an_increasing_range() -> None:
+    from pydantic import ValidationError
+
+    from motionctx.engines.training.options import TrainConfig
+
+    assert TrainConfig(motion_hint=(0, 100)).motion_hint == (0, 100)
+    with pytest.raises(ValidationError, match="motion_hint"):
+        TrainConfig(motion_hint=(200, 100))

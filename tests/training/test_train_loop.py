@@ -69,7 +69,8 @@ def test_recipe_trains_and_exports(tmp_path: Path, make_clips, tiny_wan: Path, t
     out = tmp_path / "out"
     stages = [
         {"run": "prepare", "with": {"manifest": str(manifest), **kit.TINY_PREPARE}},
-        {"run": "train", "with": {**kit.TINY_TRAIN, "steps": 4, "validate_every": 4, "validation_steps": 2}},
+        {"run": "train", "with": {**kit.TINY_TRAIN, "steps": 4, "validate_every": 4, "validation_steps": 2,
+                                  "motion_hint": [0, 2]}},
     ]
     recipe = kit.write_recipe(tmp_path / "r.yaml", model=tiny_wan, output=out, stages=stages)
     _, result = Pipeline(load_recipe(recipe), progress=False).run()
@@ -78,6 +79,7 @@ def test_recipe_trains_and_exports(tmp_path: Path, make_clips, tiny_wan: Path, t
     assert [p.name for p in sorted((train / "checkpoints").iterdir())] == ["step-00000002", "step-00000004"]
     logged = [json.loads(x) for x in (train / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in logged] == [1, 2, 3, 4] and all(r["loss"] > 0 and r["step_time"] > 0 for r in logged)
+    assert [r["motion_hint"] for r in logged] == [1.0, 0.5, 0.0, 0.0]  # the curriculum's weight, step by step
     assert (train / "validation" / "step-00000004" / "clip0" / "preview.mp4").is_file()
     import yaml
 

@@ -12,6 +12,12 @@ frame-rule counts in ``frames``, capped by the shortest clip), reference = the w
 frame (or the manifest's reference image), motion = the motion source's output with
 ``train=True``, composite = the composer's layout, clean = the composite with the window pasted
 into its target region.
+
+Motion hint (a curriculum, off by default): early batches blend the target window itself into the
+motion signal, ``w * target + (1 - w) * motion``, with ``w`` falling from 1 to 0 over a range of
+optimizer steps. The model first learns to read the motion region where it is an easy copy, then
+keeps reading it as the signal turns into the motion source's own (a skeleton, say). The weight is
+a pure function of the batch index, so resumed runs and worker processes see the same batches.
 """
 
 from __future__ import annotations
@@ -210,8 +216,12 @@ class TrainingData:
         *,
         seed: int,
         text_embeddings: bool = False,
+        motion_hint: tuple[int, int] | None = None,
+        batches_per_step: int = 1,
     ) -> None:
         self.clips = clips
+        self.motion_hint = motion_hint
+        self.batches_per_step = batches_per_step
         self.planner = planner
         self.motion = motion
         self.composer = composer
@@ -231,7 +241,8 @@ class TrainingData:
         for item, (ci, start) in enumerate(zip(plan.clips, plan.starts)):
             clip = self.clips[ci]
             comp, clean, motion = self.sample(
-                clip, start, plan.frames, plan.bucket, derive_seed(self.seed, plan.index, item, 2)
+                clip, start, plan.frames, plan.bucket, derive_seed(self.seed, plan.index, item, 2),
+                hint=self.hint_weight(plan.index),
             )
             batch.composites.append(comp)
             batch.clean.append(clean)
@@ -266,11 +277,25 @@ class TrainingData:
             reference = Image(target.frames[0].contiguous())
         return target, driving, reference
 
+    def hint_weight(self, index: int) -> float:
+        """Weight of the target window in the motion signal of global batch ``index``: 1 up to the
+        hint's first step, falling linearly to 0 at its second, 0 after (0 with no hint)."""
+        if self.motion_hint is None:
+            return 0.0
+        step = index // self.batches_per_step
+        full, end = self.motion_hint
+        if step < full:
+            return 1.0
+        return max(0.0, (end - step) / max(1, end - full))
+
     def sample(
-        self, clip: Clip, start: int, frames: int, bucket: tuple[int, int], seed: int
+        self, clip: Clip, start: int, frames: int, bucket: tuple[int, int], seed: int, hint: float = 0.0
     ) -> tuple[Composite, Video, Video]:
-        """(composite, clean composite-shaped video, motion signal) for one window."""
+        """(composite, clean composite-shaped video, motion signal) for one window; ``hint`` is the
+        weight of the target window blended into the motion signal."""
         import torch
+
+        from motionctx.types import Video
 
         target, driving, reference = self.window(clip, start, frames, bucket)
         rng = torch.Generator().manual_seed(seed)
@@ -285,6 +310,9 @@ class TrainingData:
                 f"for a {frames}-frame window of {reference.size}",
                 "a motion source must keep the frame count",
             )
+        if hint > 0:
+            mixed = hint * target.frames + (1.0 - hint) * motion.frames.to(target.frames.dtype)
+            motion = Video(mixed, motion.fps)
         composite = self.composer.compose(reference, motion, self.geometry)
         return composite, composite.with_target(target), motion
 

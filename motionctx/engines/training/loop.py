@@ -184,7 +184,8 @@ class Trainer:
         self.loss_module = LossModule(backbone, self.modules)
         use_text = c.use_cached_text and self.loss_module.accepts_keyword("text_embeddings")
         self.data = self._custom_data or TrainingData(
-            clips, planner, self.parts.motion, self.parts.composer, geometry, seed=c.seed, text_embeddings=use_text
+            clips, planner, self.parts.motion, self.parts.composer, geometry, seed=c.seed, text_embeddings=use_text,
+            motion_hint=c.motion_hint, batches_per_step=c.gradient_accumulation * self.world,
         )
         self.planner = planner
         params = list(self.named.values())
@@ -322,6 +323,8 @@ class Trainer:
                 dt = time.perf_counter() - t0
                 times.append(dt)
                 info.update(step=done, loss=loss, step_time=dt, lr=self.scheduler.get_last_lr()[0])
+                if c.motion_hint is not None and isinstance(self.data, TrainingData):
+                    info["motion_hint"] = self.data.hint_weight(step * accum * self.world)
                 window.append(info)
                 if self.main:
                     if task is not None:
@@ -463,6 +466,7 @@ class Trainer:
             "data_time": sum(w["data_time"] for w in window) / len(window),
             "samples_per_s": last["samples"] / mean_time if mean_time else None, "epoch": last["epoch"],
             "frames": last["frames"], "time": time.time(),
+            **({"motion_hint": last["motion_hint"]} if "motion_hint" in last else {}),
         })  # fmt: skip
 
     # ------------------------------------------------------------------ validation and export

@@ -143,6 +143,11 @@ class TrainConfig(PartConfig):
     export: str = Field(
         "lora.safetensors", description="final LoRA file name (diffusers format) inside the train folder"
     )
+    motion_hint: tuple[int, int] | None = Field(
+        None,
+        description="curriculum [a, b]: blend the target window into the motion signal, fully up to step a, "
+        "fading linearly to none at step b (null: off)",
+    )
     use_cached_text: bool = Field(
         True, description="give cached text embeddings to backbones whose training_loss accepts them"
     )
@@ -157,6 +162,8 @@ class TrainConfig(PartConfig):
         lo, hi = self.frames
         if not 1 <= lo <= hi:
             raise ValueError(f"frames must be [min, max] with 1 <= min <= max, got {list(self.frames)}")
+        if self.motion_hint is not None and not 0 <= self.motion_hint[0] <= self.motion_hint[1]:
+            raise ValueError(f"motion_hint must be [a, b] with 0 <= a <= b, got {list(self.motion_hint)}")
         if self.init_lora and self.mode == "full":
             raise ValueError("init_lora needs mode: lora (a full fine-tune starts from the backbone's weights)")
         return self

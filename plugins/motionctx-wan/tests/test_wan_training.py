@@ -89,6 +89,21 @@ def test_noise_levels_and_masked_error():
     assert (err.item(), count.item()) == (2.0, 2.0)  # two channels of the unknown cell only
 
 
+def test_moving_weight_picks_out_what_moves():
+    still = torch.zeros(1, 2, 5, 4, 6)
+    still[:, :, :, 0, 0] = 3.0  # a still feature: never far from the temporal median
+    assert torch.equal(flow.moving_weight(still, 9.0), torch.ones(1, 1, 5, 4, 6))
+    moving = still.clone()
+    for t in range(5):  # a blob walking along row 2
+        moving[:, :, t, 2, t] = 1.0
+    w = flow.moving_weight(moving, 9.0)
+    assert w.shape == (1, 1, 5, 4, 6) and set(w.unique().tolist()) == {1.0, 10.0}
+    hot = {(t, int(i), int(j)) for t in range(5) for i, j in (w[0, 0, t] > 1).nonzero().tolist()}
+    assert hot == {(t, 2, t) for t in range(5)}
+    one_frame = moving[:, :, :1]
+    assert torch.equal(flow.moving_weight(one_frame, 9.0), torch.ones(1, 1, 1, 4, 6))
+
+
 def test_cached_text_embeddings_give_the_same_loss(fresh_backbone, image, video) -> None:
     import torch
 
@@ -138,8 +153,9 @@ def _load(folder, **params):
     return bb
 
 
-def test_sample_predicting_model_trains_on_implied_velocities(sample_predicting, image, video):
-    bb = sample_predicting(sample_loss_floor=0.9)
+@pytest.mark.parametrize("moving", [0.0, 4.0])
+def test_sample_predicting_model_trains_on_implied_velocities(sample_predicting, image, video, moving):
+    bb = sample_predicting(sample_loss_floor=0.9, moving_weight=moving)
     assert bb.predicts_sample
     comps, clean, prompts = batch(bb, image, video, n=1)
     loss = bb.training_loss(comps, clean, prompts, generator=torch.Generator().manual_seed(0))
@@ -153,8 +169,12 @@ def test_sample_predicting_model_trains_on_implied_velocities(sample_predicting,
         x_t = flow.noisy(x0, noise, levels)
         hidden, ts = cond.model_input(x_t, levels * 1000)
         pred = bb.run_model(bb.pipe.transformer, hidden, ts, bb.encode_text(prompts), cond.image_embeds, "t")
-        err, count = flow.masked_error((x_t - pred) / levels.clamp_min(0.9), noise - x0, cond.unknown)
+        weight = cond.unknown * (flow.moving_weight(cond.hold(x0), moving) if moving else 1.0)
+        err, count = flow.masked_error((x_t - pred) / levels.clamp_min(0.9), noise - x0, weight)
     assert loss.item() == pytest.approx((err / count).item(), rel=1e-4)
+    if moving:  # the weighting changes the loss
+        plain, _ = flow.masked_error((x_t - pred) / levels.clamp_min(0.9), noise - x0, cond.unknown)
+        assert abs(loss.item() - (plain / cond.unknown.expand_as(x0).sum()).item()) > 1e-6
 
 
 def test_sample_predicting_model_samples_its_clean_prediction(sample_predicting, image, video):

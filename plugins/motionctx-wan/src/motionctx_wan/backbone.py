@@ -74,6 +74,10 @@ class WanConfig(PartConfig):
     train_shift: float | None = Field(
         None, gt=0, description="training flow shift s' = k s / (1 + (k-1) s) (None = the schedule's flow shift)"
     )
+    moving_weight: float = Field(
+        0.0, ge=0, description="training: extra loss weight on latent cells whose clean content moves (far from "
+        "the clip's temporal median): they count 1 + this (0: plain loss)"
+    )
 
 
 class WanBackbone(WanTrainingMixin):

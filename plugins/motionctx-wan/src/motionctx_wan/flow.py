@@ -48,6 +48,20 @@ def masked_error(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor)
     return err.sum(), w.sum()
 
 
+def moving_weight(latents: torch.Tensor, extra: float, contrast: float = 2.0) -> torch.Tensor:
+    """Per-cell loss weights ``[B, 1, T, H, W]`` for clean latents ``[B, C, T, H, W]``: 1, or
+    ``1 + extra`` where a cell moves, i.e. its squared distance from the clip's temporal median
+    exceeds ``contrast`` times the clip's mean distance. On a still background with a moving body
+    that picks out the body (where it is and where it was); nothing moves in a clip of one frame."""
+    import torch
+
+    med = latents.median(dim=2, keepdim=True).values
+    dist = (latents.float() - med.float()).pow(2).mean(dim=1, keepdim=True)
+    mean = dist.mean(dim=(2, 3, 4), keepdim=True)
+    moving = (dist > contrast * mean) & (mean > 0)
+    return torch.where(moving, torch.full_like(dist, 1.0 + extra), torch.ones_like(dist))
+
+
 #: Noise levels are floored at this value before the clean-sample parametrisation divides by them.
 MIN_LEVEL = 1e-3
 

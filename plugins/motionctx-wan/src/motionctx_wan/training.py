@@ -180,7 +180,10 @@ class WanTrainingMixin(Backbone):
             pred = self.run_model(model, hidden, ts, text[sel], part.image_embeds, "train")
             if self.predicts_sample:
                 pred = flow.velocity_from_sample(pred, x_t[sel], levels[sel], floor=cfg.sample_loss_floor)
-            e, c = flow.masked_error(pred, target[sel], part.unknown)
+            weight = part.unknown
+            if cfg.moving_weight:
+                weight = weight * flow.moving_weight(x0[sel], cfg.moving_weight)
+            e, c = flow.masked_error(pred, target[sel], weight)
             err, count = err + e, count + c
         return err, count
 
