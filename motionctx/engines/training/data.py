@@ -15,9 +15,10 @@ into its target region.
 
 Motion hint (a curriculum, off by default): early batches blend the target window itself into the
 motion signal, ``w * target + (1 - w) * motion``, with ``w`` falling from 1 to 0 over a range of
-optimizer steps. The model first learns to read the motion region where it is an easy copy, then
-keeps reading it as the signal turns into the motion source's own (a skeleton, say). The weight is
-a pure function of the batch index, so resumed runs and worker processes see the same batches.
+optimizer steps. The idea is that the model learns to read the motion region while it is an easy
+copy and keeps reading it as the signal turns into the motion source's own (a skeleton, say); on
+the toy model it did not carry over (docs/toy.md). The weight is a pure function of the batch
+index, so resumed runs and worker processes see the same batches.
 """
 
 from __future__ import annotations
