@@ -39,9 +39,11 @@ def main() -> None:
                     help="motion signal the model was trained with: the target's skeleton, its foreground mask "
                     "(white on black), its own frames (the copy control), or the driving clip (another identity "
                     "doing the same motion: the end-to-end signal, and what split-screen pretraining shows)")
+    ap.add_argument("--rope-parts", type=int, default=1,
+                    help="the backbone's rope_parts the model was trained with (2: halves share positions)")
     args = ap.parse_args()
 
-    params = {"path": args.model, "dtype": "float32", "max_sequence_length": 128}
+    params = {"path": args.model, "dtype": "float32", "max_sequence_length": 128, "rope_parts": args.rope_parts}
     if args.lora:
         params["lora"] = args.lora
     if args.high_noise:

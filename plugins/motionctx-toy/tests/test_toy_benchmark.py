@@ -48,6 +48,14 @@ def test_pose_model_without_lora_is_scored_as_pose_full(tiny: tuple[Path, Path])
     assert result_line(report).startswith(f"RESULT iou={report['variants']['pose_full']['iou']['mean']:.4f}")
 
 
+def test_pose_backbone_options_reach_the_pose_variants_only(tiny: tuple[Path, Path]) -> None:
+    model, lora = tiny
+    variants = {v.name: v for v in default_variants(model, lora, pose_model=model, pose_backbone={"rope_parts": 2})}
+    assert variants["pose"].parts["backbone"]["with"]["rope_parts"] == 2
+    assert variants["pose_full"].parts["backbone"]["with"]["rope_parts"] == 2
+    assert "rope_parts" not in variants["no_lora"].parts["backbone"]["with"]
+
+
 def test_cases_are_held_out_and_gaps_measured() -> None:
     world = ToyWorld(split="heldout", size=(32, 32), frames=3, families=("humanoid",))
     case = world.cross_identity_case(HELDOUT_START + 5)
@@ -58,7 +66,8 @@ def test_cli_writes_report_and_result_line(tiny: tuple[Path, Path], tmp_path: Pa
     model, lora = tiny
     out = subprocess.run(
         [sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--model", str(model), "--lora", str(lora),
-         "--seed", "3", "--cases", "1", "--steps", "1", "--size", "32", "--frames", "3", "--out", str(tmp_path / "r.json")],
+         "--seed", "3", "--cases", "1", "--steps", "1", "--size", "32", "--frames", "3", "--rope-parts", "2",
+         "--out", str(tmp_path / "r.json")],
         capture_output=True, text=True, timeout=600,
     )
     assert out.returncode == 0, out.stderr

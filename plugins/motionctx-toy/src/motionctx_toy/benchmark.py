@@ -37,9 +37,11 @@ class Variant:
 
 
 def default_variants(model: str | Path, lora: str | Path | None, *, motion: dict[str, Any] | None = None,
-                     pose_model: str | Path | None = None) -> list[Variant]:
+                     pose_model: str | Path | None = None, pose_backbone: dict[str, Any] | None = None) -> list[Variant]:
     """copy, no_lora, (when ``lora`` is given) pose, and (when ``pose_model`` is given) pose_full: a
-    model fully trained on the pose layout, without LoRA (a probe, not the method)."""
+    model fully trained on the pose layout, without LoRA (a probe, not the method).
+    ``pose_backbone``: more backbone parameters for the pose variants, as they were trained (e.g.
+    ``{"rope_parts": 2}``)."""
     # the given cells' noisy latent is held where training had it (the toy models never learn to denoise them)
     backbone = {"path": str(model), "dtype": "float32", "max_sequence_length": 128, "hold_known": True}
     out = [
@@ -49,7 +51,7 @@ def default_variants(model: str | Path, lora: str | Path | None, *, motion: dict
     ]
 
     def pose(name: str, **weights: str) -> Variant:
-        return Variant(name, {"backbone": {"use": "wan_i2v", "with": {**backbone, **weights}},
+        return Variant(name, {"backbone": {"use": "wan_i2v", "with": {**backbone, **(pose_backbone or {}), **weights}},
                               "composer": {"use": "spatial"}, "motion": {"use": "pose", "with": dict(motion or {})}})
 
     if lora:

@@ -27,6 +27,9 @@ def benchmark_cmd(
     size: int = typer.Option(48, "--size", help="frame side in pixels (the bundled model is trained at 48)"),
     frames: int = typer.Option(9, "--frames", help="frames per case"),
     line_scale: float = typer.Option(0.25, "--line-scale", help="skeleton stroke scale (as in training)"),
+    rope_parts: int = typer.Option(
+        1, "--rope-parts", min=1, help="the pose models' backbone rope_parts, as trained (2: halves share positions)"
+    ),
 ) -> None:
     """Score copy-the-reference, the backbone without LoRA, and the pose model on held-out cases."""
     from rich.progress import track
@@ -44,7 +47,7 @@ def benchmark_cmd(
                                f"train it with recipes/toy/ or pass {flag}")
     report = run_benchmark(
         default_variants(model, lora, motion={"render": {"line_scale": line_scale, "hands": False, "face": False}},
-                         pose_model=pose_model),
+                         pose_model=pose_model, pose_backbone={"rope_parts": rope_parts} if rope_parts != 1 else None),
         seeds=list(seed), cases=cases, size=(size, size), frames=frames, steps=steps,
         track=lambda jobs, what: track(jobs, description=what),
     )

@@ -23,6 +23,7 @@ from motionctx.errors import InputError, RecipeError, WeightsError
 from motionctx.parts import PartConfig
 from motionctx.types import Geometry, Video
 from motionctx_wan.loading import check_folder, folder_geometry, load_pipeline
+from motionctx_wan.rope import share_width_positions
 from motionctx_wan.training import WanTrainingMixin
 
 if TYPE_CHECKING:
@@ -78,6 +79,10 @@ class WanConfig(PartConfig):
         0.0, ge=0, description="training: extra loss weight on latent cells whose clean content moves (far from "
         "the clip's temporal median): they count 1 + this (0: plain loss)"
     )
+    rope_parts: int = Field(
+        1, ge=1, description="split the latent's width into this many equal parts that share rotary positions "
+        "(2: the same place in both halves of a spatial composite has the same position; 1: the model's own)"
+    )
 
 
 class WanBackbone(WanTrainingMixin):
@@ -126,6 +131,10 @@ class WanBackbone(WanTrainingMixin):
             pipe.vae.enable_tiling()
         if cfg.vae_slicing and hasattr(pipe.vae, "enable_slicing"):
             pipe.vae.enable_slicing()
+        if cfg.rope_parts != 1:
+            for tr in (pipe.transformer, getattr(pipe, "transformer_2", None)):
+                if tr is not None:
+                    share_width_positions(tr, cfg.rope_parts)
         self.pipe = pipe
         self._device = torch.device(device)
         self._geometry = None  # re-read from the loaded modules
