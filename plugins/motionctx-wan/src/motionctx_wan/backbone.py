@@ -23,7 +23,6 @@ from motionctx.errors import InputError, RecipeError, WeightsError
 from motionctx.parts import PartConfig
 from motionctx.types import Geometry, Video
 from motionctx_wan.loading import check_folder, folder_geometry, load_pipeline
-from motionctx_wan.rope import share_width_positions
 from motionctx_wan.training import WanTrainingMixin
 
 if TYPE_CHECKING:
@@ -132,6 +131,8 @@ class WanBackbone(WanTrainingMixin):
         if cfg.vae_slicing and hasattr(pipe.vae, "enable_slicing"):
             pipe.vae.enable_slicing()
         if cfg.rope_parts != 1:
+            from motionctx_wan.rope import share_width_positions  # imports torch: not at discovery
+
             for tr in (pipe.transformer, getattr(pipe, "transformer_2", None)):
                 if tr is not None:
                     share_width_positions(tr, cfg.rope_parts)
