@@ -22,14 +22,12 @@ class SharedWidthRope(nn.Module):
 
     def __init__(self, inner: nn.Module, parts: int) -> None:
         super().__init__()
-        if parts < 1:
-            raise ValueError(f"parts must be >= 1, got {parts}")
+        if parts < 2:
+            raise ValueError(f"parts must be >= 2 (1 is the model's own rope), got {parts}")
         self.inner = inner
         self.parts = parts
 
     def forward(self, hidden_states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.parts == 1:
-            return self.inner(hidden_states)
         _, _, frames, height, width = hidden_states.shape
         p_t, p_h, p_w = self.inner.patch_size
         cols = width // p_w
