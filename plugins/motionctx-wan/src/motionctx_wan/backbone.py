@@ -130,16 +130,15 @@ class WanBackbone(WanTrainingMixin):
             pipe.vae.enable_tiling()
         if cfg.vae_slicing and hasattr(pipe.vae, "enable_slicing"):
             pipe.vae.enable_slicing()
-        if cfg.rope_parts != 1:
-            from motionctx_wan.rope import share_width_positions  # imports torch: not at discovery
-
-            for tr in (pipe.transformer, getattr(pipe, "transformer_2", None)):
-                if tr is not None:
-                    share_width_positions(tr, cfg.rope_parts)
         self.pipe = pipe
         self._device = torch.device(device)
         self._geometry = None  # re-read from the loaded modules
         self._loaded = True  # load_lora below goes through ensure_loaded
+        if cfg.rope_parts != 1:
+            from motionctx_wan.rope import share_width_positions  # imports torch: not at discovery
+
+            for tr in self.experts():
+                share_width_positions(tr, cfg.rope_parts)
         if cfg.lora:
             if not Path(cfg.lora).is_file():
                 raise WeightsError(f"{self.name}: LoRA file {cfg.lora!r} does not exist", "check `lora:` in the recipe")
