@@ -29,6 +29,8 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=12)
     ap.add_argument("--draws", type=int, default=4, help="noise draws per case and mode")
     ap.add_argument("--size", type=int, default=48)
+    ap.add_argument("--scale", type=float, default=1.0, help="framing: character size, as trained")
+    ap.add_argument("--span", type=float, default=1.0, help="framing: how far motions travel, as trained")
     ap.add_argument("--frames", type=int, default=9, help="frames per case (as the model was trained)")
     ap.add_argument("--high-noise", action="store_true",
                     help="score noise levels near 1 only (train_shift 20) by clean-latent error (sample_loss_floor 1), "
@@ -51,7 +53,8 @@ def main() -> None:
     backbone = build_part("backbone", "wan_i2v", params)
     backbone.ensure_loaded()
     composer = build_part("composer", args.composer, {})
-    world = ToyWorld(split="heldout", size=(args.size, args.size), frames=args.frames, families=("humanoid",))
+    world = ToyWorld(split="heldout", size=(args.size, args.size), frames=args.frames, families=("humanoid",),
+                     scale=args.scale, span=args.span)
     cases = [world.cross_identity_case(HELDOUT_START + i) for i in range(args.cases)]
 
     def skeleton(case):  # the skeleton of the target's own motion: drawn exactly where the answer is

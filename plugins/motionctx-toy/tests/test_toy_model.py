@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,19 @@ def test_latent_scale_is_per_coefficient_or_one_for_all(tmp_path: Path) -> None:
     lat = bb.encode_video(video)
     raw = bb.pipe.vae.encode(video.frames.permute(1, 0, 2, 3).unsqueeze(0) * 2 - 1).latent_dist.mode()
     assert torch.allclose(lat, raw / 2.0, atol=1e-5)  # normalised by the one scale
+
+
+def test_toy_dataset_stage_frames_clips_as_asked(tmp_path: Path) -> None:
+    from motionctx_toy.dataset import write_toy_dataset
+
+    close = write_toy_dataset(tmp_path / "close", 2, size=(32, 32), frames=3, scale=1.4, span=0.5, references=True)
+    wide = write_toy_dataset(tmp_path / "wide", 2, size=(32, 32), frames=3, references=True)
+    spec = json.loads((close.parent / "clip0000000.toy.json").read_text())["spec"]
+    assert spec["placements"][0]["scale"] == 1.4 and spec["placements"][0]["span"] == 0.5
+    still = json.loads((close.parent / "clip0000000.reference.toy.json").read_text())["spec"]
+    assert still["placements"][0]["scale"] == 1.4
+    frames = [read_video(m.parent / "clip0000000.mp4").frames for m in (close, wide)]
+    assert not torch.equal(frames[0], frames[1])
 
 
 def test_toy_dataset_reference_stills(tmp_path: Path) -> None:

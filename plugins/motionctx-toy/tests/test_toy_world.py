@@ -188,6 +188,27 @@ def test_pair_clips_move_in_unison_one_half_each() -> None:
     assert torch.equal(pair.video.frames, render_spec(world.pair_spec(7)).video.frames)
 
 
+def test_framing_scales_characters_and_shrinks_their_paths() -> None:
+    wide, close = ToyWorld(size=(48, 48)), ToyWorld(size=(48, 48), scale=1.3, span=0.5)
+    a, b = wide.clip(21, family="humanoid"), close.clip(21, family="humanoid")
+    assert torch.equal(a.video.frames, ToyWorld(size=(48, 48), scale=1.0, span=1.0).clip(21, family="humanoid").video.frames)
+    assert float(b.mask.mean()) > 1.4 * float(a.mask.mean())  # larger bodies
+    hips = [KEYPOINTS["humanoid"].index(n) for n in ("r_hip", "l_hip")]
+    travel = [float(c.poses.keypoints[:, 0, hips, 0].mean(1).std()) for c in (a, b)]
+    assert travel[1] < 0.75 * travel[0]  # a shorter path
+    assert torch.equal(render_spec(ClipSpec(**b.metadata["spec"])).video.frames, b.video.frames)  # the spec keeps the framing
+    case = ToyWorld(split="heldout", size=(48, 48), scale=1.3, span=0.5).cross_identity_case(HELDOUT_START + 3)
+    plain = ToyWorld(split="heldout", size=(48, 48)).cross_identity_case(HELDOUT_START + 3)
+    for framed, own in ((case.target, plain.target), (case.reference_clip, plain.reference_clip), (case.driving, plain.driving)):
+        assert float(framed.mask.mean()) > 1.2 * float(own.mask.mean())
+    pair = render_spec(close.pair_spec(7))
+    assert float(pair.mask.mean()) > 1.2 * float(render_spec(wide.pair_spec(7)).mask.mean())
+    with pytest.raises(InputError, match="framing"):
+        ToyWorld(scale=0.0)
+    with pytest.raises(InputError, match="framing"):
+        ToyWorld(span=-1.0)
+
+
 def test_supersampled_clips_stay_consistent() -> None:
     clip = ToyWorld(supersample=2).clip(5)
     assert set(clip.mask.unique().tolist()) <= {0.0, 1.0}

@@ -108,6 +108,8 @@ def run_benchmark(
     size: tuple[int, int] = (64, 64),
     frames: int = 9,
     families: tuple[str, ...] = ("humanoid",),
+    scale: float = 1.0,
+    span: float = 1.0,
     steps: int = 20,
     guidance: float = 1.0,
     gap_threshold: float = 0.15,
@@ -122,10 +124,11 @@ def run_benchmark(
     from motionctx_toy.metrics import score_case
     from motionctx_toy.world import ToyWorld
 
-    world = ToyWorld(split="heldout", size=size, frames=frames, families=families)
+    world = ToyWorld(split="heldout", size=size, frames=frames, families=families, scale=scale, span=span)
     all_cases = {s: [world.cross_identity_case(HELDOUT_START + s * CASES_PER_SEED + i) for i in range(cases)] for s in seeds}
     gaps = {s: [proportion_gap(c) for c in cs] for s, cs in all_cases.items()}
     report: dict[str, Any] = {"seeds": seeds, "cases": cases, "size": list(size), "frames": frames, "families": list(families),
+                              "scale": scale, "span": span,
                               "steps": steps, "guidance": guidance, "gap_threshold": gap_threshold, "variants": {}}
     for variant in variants:
         parts = {}

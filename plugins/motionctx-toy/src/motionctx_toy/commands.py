@@ -26,6 +26,8 @@ def benchmark_cmd(
     steps: int = typer.Option(20, "--steps", min=1, help="denoising steps"),
     size: int = typer.Option(48, "--size", help="frame side in pixels (the bundled model is trained at 48)"),
     frames: int = typer.Option(9, "--frames", help="frames per case"),
+    scale: float = typer.Option(1.0, "--scale", help="framing: character size, as the model was trained"),
+    span: float = typer.Option(1.0, "--span", help="framing: how far motions travel, as the model was trained"),
     line_scale: float = typer.Option(0.25, "--line-scale", help="skeleton stroke scale (as in training)"),
     rope_parts: int = typer.Option(
         1, "--rope-parts", min=1, help="the pose models' backbone rope_parts, as trained (2: halves share positions)"
@@ -48,7 +50,7 @@ def benchmark_cmd(
     report = run_benchmark(
         default_variants(model, lora, motion={"render": {"line_scale": line_scale, "hands": False, "face": False}},
                          pose_model=pose_model, pose_backbone={"rope_parts": rope_parts} if rope_parts != 1 else None),
-        seeds=list(seed), cases=cases, size=(size, size), frames=frames, steps=steps,
+        seeds=list(seed), cases=cases, size=(size, size), frames=frames, scale=scale, span=span, steps=steps,
         track=lambda jobs, what: track(jobs, description=what),
     )
     atomic_write_json(out, report)

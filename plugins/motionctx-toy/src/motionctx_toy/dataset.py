@@ -35,6 +35,8 @@ def write_toy_dataset(
     references: bool = False,
     skeleton_pairs: float = 0.0,
     panels: float = 0.0,
+    scale: float = 1.0,
+    span: float = 1.0,
     track: Callable[[Iterable[int], str], Iterable[int]] | None = None,
 ) -> Path:
     """Render ``count`` clips (seeds ``first_seed ...``) into ``folder``; returns ``manifest.jsonl``.
@@ -49,6 +51,7 @@ def write_toy_dataset(
     ``panels``: the fraction of seeds written as split-screen panels of a pair clip: the right
     character's half as the clip (``panel<seed>.mp4``) and the left character's half, the same
     motion at the same places, as its ``driving`` video (``panel<seed>.driving.mp4``).
+    ``scale`` / ``span``: the world's framing (see :class:`ToyWorld`).
     """
     import json
 
@@ -60,7 +63,7 @@ def write_toy_dataset(
         raise ValueError(f"training seeds must stay below {HELDOUT_START}")
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    world = ToyWorld(split=split, size=size, frames=frames, families=families)
+    world = ToyWorld(split=split, size=size, frames=frames, families=families, scale=scale, span=span)
     seeds = range(first_seed, first_seed + count)
     lines = []
     for seed in track(seeds, "rendering toy clips") if track else seeds:

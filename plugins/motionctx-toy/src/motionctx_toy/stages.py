@@ -60,6 +60,8 @@ class ToyDatasetStage(Stage):
         frames: int = Field(9, ge=1, description="frames per clip")
         families: tuple[str, ...] = Field(("humanoid",), description="body families to draw")
         pairs: float = Field(0.0, ge=0.0, le=1.0, description="fraction of two-identity unison clips (twice as wide)")
+        scale: float = Field(1.0, ge=0.25, le=3.0, description="framing: characters this many times their own size")
+        span: float = Field(1.0, ge=0.0, le=2.0, description="framing: motions travel this fraction of their own path")
         references: bool = Field(False, description="give each one-character clip a reference still in another pose and place")
         skeleton_pairs: float = Field(
             0.0, ge=0.0, le=1.0, description="fraction of clips shown next to their own pose skeleton (twice as wide)"
@@ -83,6 +85,6 @@ class ToyDatasetStage(Stage):
         manifest = write_toy_dataset(
             c.folder, c.count, first_seed=c.first_seed, split=c.split, size=c.size, frames=c.frames,
             families=c.families, pairs=c.pairs, references=c.references,
-            skeleton_pairs=c.skeleton_pairs, panels=c.panels, track=pipeline.track,
+            skeleton_pairs=c.skeleton_pairs, panels=c.panels, scale=c.scale, span=c.span, track=pipeline.track,
         )
         return StageResult({"manifest": manifest}, {"clips": c.count})

@@ -18,6 +18,7 @@ from motionctx_toy.character import Character, make_character
 from motionctx_toy.clip import ToyClip, default_placements, render_clip, render_spec
 from motionctx_toy.families import FAMILIES
 from motionctx_toy.motion import Motion, make_motion
+from motionctx_toy.posing import Placement
 from motionctx_toy.spec import ClipSpec
 
 if TYPE_CHECKING:
@@ -47,7 +48,10 @@ class CrossIdentityCase:
 
 @dataclass(frozen=True)
 class ToyWorld:
-    """Seeded access to the toy world for one split, at one frame size and clip length."""
+    """Seeded access to the toy world for one split, at one frame size and clip length.
+
+    ``scale`` and ``span`` set the framing: characters ``scale`` times their own size, motions
+    travelling ``span`` times their own path (the defaults, 1 and 1, leave both as drawn)."""
 
     split: str = "train"
     size: tuple[int, int] = (64, 64)
@@ -55,10 +59,16 @@ class ToyWorld:
     fps: float = 8.0
     families: tuple[str, ...] = tuple(FAMILIES)
     supersample: int = 1
+    scale: float = 1.0
+    span: float = 1.0
 
     def __post_init__(self) -> None:
         if self.split not in seeds.SPLITS:
             raise InputError(f"unknown split {self.split!r}", "use split='train' or split='heldout'")
+        if not 0.25 <= self.scale <= 3.0 or not 0.0 <= self.span <= 2.0:
+            raise InputError(f"toy framing scale={self.scale}, span={self.span} is out of range",
+                             "use a scale between 0.25 and 3 (character size) and a span between 0 and 2 "
+                             "(how far motions travel; 1 is the motion's own path)")
         unknown = [f for f in self.families if f not in FAMILIES]
         if unknown or not self.families:
             raise InputError(f"unknown toy families {unknown}", f"families: {', '.join(FAMILIES)}")
@@ -79,6 +89,12 @@ class ToyWorld:
         r = seeds.rng(seed, "family", *purpose)
         return self.families[int(r.integers(len(self.families)))]
 
+    def placements(self, characters: int = 1) -> list[Placement]:
+        """Where ``characters`` characters stand in this world's clips: the automatic lanes with
+        every character ``scale`` times larger and every path shrunk by ``span``."""
+        return [Placement(x=p.x, span=p.span * self.span, scale=p.scale * self.scale, ground=p.ground)
+                for p in default_placements(characters)]
+
     # ------------------------------------------------------------ building blocks
     def character(self, seed: int, family: str | None = None) -> Character:
         """The identity for ``seed`` (family drawn from the seed when not given)."""
@@ -97,8 +113,9 @@ class ToyWorld:
     def render(self, characters: Character | Sequence[Character], motions: Motion | Sequence[Motion],
                background: Background | int | None = None) -> ToyClip:
         """render_clip at this world's size, frame count and fps."""
-        return render_clip(characters, motions, self.size, self.frames, background, fps=self.fps,
-                           supersample=self.supersample)
+        n = 1 if isinstance(characters, Character) else len(characters)
+        return render_clip(characters, motions, self.size, self.frames, background, self.placements(n),
+                           fps=self.fps, supersample=self.supersample)
 
     # ------------------------------------------------------------ clips
     def spec(self, seed: int, family: str | None = None, characters: int = 1, mixed: bool = False) -> ClipSpec:
@@ -115,7 +132,7 @@ class ToyWorld:
         return ClipSpec(
             characters=chars, motions=mots, frames=self.frames, size=self.size,
             background=seeds.derive_seed(seed, self.split, "clip", "background"),
-            placements=[p.as_dict() for p in default_placements(characters)], fps=self.fps,
+            placements=[p.as_dict() for p in self.placements(characters)], fps=self.fps,
             supersample=self.supersample,
         )
 
@@ -134,7 +151,7 @@ class ToyWorld:
         return ClipSpec(
             characters=chars, motions=[motion, motion], frames=self.frames, size=(h, 2 * w),
             background=seeds.derive_seed(seed, self.split, "pair", "background"),
-            placements=[{"x": 0.25, "span": 0.5}, {"x": 0.75, "span": 0.5}], fps=self.fps,
+            placements=[{"x": x, "span": 0.5 * self.span, "scale": self.scale} for x in (0.25, 0.75)], fps=self.fps,
             supersample=self.supersample,
         )
 
@@ -172,7 +189,8 @@ class ToyWorld:
         still = ref_motion.frame(int(seeds.rng(seed, "case", "still").integers(self.frames)))
         bg_a = make_background(sub("background-a"), avoid=list(a.colours.values()))
         bg_b = make_background(sub("background-b"), avoid=list(b.colours.values()))
-        kw: dict[str, Any] = {"size": self.size, "fps": self.fps, "supersample": self.supersample}
+        kw: dict[str, Any] = {"size": self.size, "fps": self.fps, "supersample": self.supersample,
+                              "placements": self.placements(1)}
         reference_clip = render_clip(a, still, frames=1, background=bg_a, **kw)
         driving = render_clip(b, motion, frames=self.frames, background=bg_b, **kw)
         target = render_clip(a, motion, frames=self.frames, background=bg_a, **kw)
