@@ -31,6 +31,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=48)
     ap.add_argument("--scale", type=float, default=1.0, help="framing: character size, as trained")
     ap.add_argument("--span", type=float, default=1.0, help="framing: how far motions travel, as trained")
+    ap.add_argument("--background", default=None, help="force one background kind (plain, stripes, ...)")
     ap.add_argument("--frames", type=int, default=9, help="frames per case (as the model was trained)")
     ap.add_argument("--high-noise", action="store_true",
                     help="score noise levels near 1 only (train_shift 20) by clean-latent error (sample_loss_floor 1), "
@@ -54,7 +55,7 @@ def main() -> None:
     backbone.ensure_loaded()
     composer = build_part("composer", args.composer, {})
     world = ToyWorld(split="heldout", size=(args.size, args.size), frames=args.frames, families=("humanoid",),
-                     scale=args.scale, span=args.span)
+                     scale=args.scale, span=args.span, background_kind=args.background)
     cases = [world.cross_identity_case(HELDOUT_START + i) for i in range(args.cases)]
 
     def skeleton(case):  # the skeleton of the target's own motion: drawn exactly where the answer is

@@ -67,13 +67,13 @@ def test_cli_writes_report_and_result_line(tiny: tuple[Path, Path], tmp_path: Pa
     out = subprocess.run(
         [sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--model", str(model), "--lora", str(lora),
          "--seed", "3", "--cases", "1", "--steps", "1", "--size", "32", "--frames", "3", "--rope-parts", "2",
-         "--scale", "1.2", "--span", "0.5", "--out", str(tmp_path / "r.json")],
+         "--scale", "1.2", "--span", "0.5", "--background", "plain", "--out", str(tmp_path / "r.json")],
         capture_output=True, text=True, timeout=600,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1].startswith("RESULT iou=")
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["seeds"] == [3] and (report["scale"], report["span"]) == (1.2, 0.5)
+    assert report["seeds"] == [3] and (report["scale"], report["span"], report["background_kind"]) == (1.2, 0.5, "plain")
     assert (tmp_path / "r.md").read_text().startswith("| variant |")
     missing = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--model", str(tmp_path / "nope")],
                              capture_output=True, text=True, timeout=300)

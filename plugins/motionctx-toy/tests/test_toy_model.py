@@ -167,12 +167,14 @@ def test_latent_scale_is_per_coefficient_or_one_for_all(tmp_path: Path) -> None:
 def test_toy_dataset_stage_frames_clips_as_asked(tmp_path: Path) -> None:
     from motionctx_toy.dataset import write_toy_dataset
 
-    close = write_toy_dataset(tmp_path / "close", 2, size=(32, 32), frames=3, scale=1.4, span=0.5, references=True)
+    close = write_toy_dataset(tmp_path / "close", 2, size=(32, 32), frames=3, scale=1.4, span=0.5,
+                              background_kind="plain", references=True)
     wide = write_toy_dataset(tmp_path / "wide", 2, size=(32, 32), frames=3, references=True)
     spec = json.loads((close.parent / "clip0000000.toy.json").read_text())["spec"]
     assert spec["placements"][0]["scale"] == 1.4 and spec["placements"][0]["span"] == 0.5
+    assert spec["background_kind"] == "plain"
     still = json.loads((close.parent / "clip0000000.reference.toy.json").read_text())["spec"]
-    assert still["placements"][0]["scale"] == 1.4
+    assert still["placements"][0]["scale"] == 1.4 and still["background_kind"] == "plain"
     frames = [read_video(m.parent / "clip0000000.mp4").frames for m in (close, wide)]
     assert not torch.equal(frames[0], frames[1])
 

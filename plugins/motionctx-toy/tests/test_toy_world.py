@@ -209,6 +209,17 @@ def test_framing_scales_characters_and_shrinks_their_paths() -> None:
         ToyWorld(span=-1.0)
 
 
+def test_background_kind_can_be_forced() -> None:
+    plain = ToyWorld(size=(32, 32), background_kind="plain")
+    for clip in (plain.clip(5), render_spec(plain.reference_spec(5)), render_spec(plain.pair_spec(5))):
+        assert clip.metadata["spec"]["background_kind"] == "plain"
+        assert clip.background.flatten(1).std(1).max() == 0  # one colour everywhere
+    case = ToyWorld(split="heldout", size=(32, 32), background_kind="stripes").cross_identity_case(HELDOUT_START + 2)
+    assert {c.metadata["background"]["kind"] for c in (case.reference_clip, case.driving, case.target)} == {"stripes"}
+    with pytest.raises(InputError, match="background kind"):
+        ToyWorld(background_kind="clouds")
+
+
 def test_supersampled_clips_stay_consistent() -> None:
     clip = ToyWorld(supersample=2).clip(5)
     assert set(clip.mask.unique().tolist()) <= {0.0, 1.0}

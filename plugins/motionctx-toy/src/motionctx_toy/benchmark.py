@@ -110,6 +110,7 @@ def run_benchmark(
     families: tuple[str, ...] = ("humanoid",),
     scale: float = 1.0,
     span: float = 1.0,
+    background_kind: str | None = None,
     steps: int = 20,
     guidance: float = 1.0,
     gap_threshold: float = 0.15,
@@ -124,11 +125,12 @@ def run_benchmark(
     from motionctx_toy.metrics import score_case
     from motionctx_toy.world import ToyWorld
 
-    world = ToyWorld(split="heldout", size=size, frames=frames, families=families, scale=scale, span=span)
+    world = ToyWorld(split="heldout", size=size, frames=frames, families=families, scale=scale, span=span,
+                      background_kind=background_kind)
     all_cases = {s: [world.cross_identity_case(HELDOUT_START + s * CASES_PER_SEED + i) for i in range(cases)] for s in seeds}
     gaps = {s: [proportion_gap(c) for c in cs] for s, cs in all_cases.items()}
     report: dict[str, Any] = {"seeds": seeds, "cases": cases, "size": list(size), "frames": frames, "families": list(families),
-                              "scale": scale, "span": span,
+                              "scale": scale, "span": span, "background_kind": background_kind,
                               "steps": steps, "guidance": guidance, "gap_threshold": gap_threshold, "variants": {}}
     for variant in variants:
         parts = {}

@@ -28,6 +28,7 @@ def benchmark_cmd(
     frames: int = typer.Option(9, "--frames", help="frames per case"),
     scale: float = typer.Option(1.0, "--scale", help="framing: character size, as the model was trained"),
     span: float = typer.Option(1.0, "--span", help="framing: how far motions travel, as the model was trained"),
+    background: Optional[str] = typer.Option(None, "--background", help="force one background kind (plain, stripes, ...)"),
     line_scale: float = typer.Option(0.25, "--line-scale", help="skeleton stroke scale (as in training)"),
     rope_parts: int = typer.Option(
         1, "--rope-parts", min=1, help="the pose models' backbone rope_parts, as trained (2: halves share positions)"
@@ -50,7 +51,8 @@ def benchmark_cmd(
     report = run_benchmark(
         default_variants(model, lora, motion={"render": {"line_scale": line_scale, "hands": False, "face": False}},
                          pose_model=pose_model, pose_backbone={"rope_parts": rope_parts} if rope_parts != 1 else None),
-        seeds=list(seed), cases=cases, size=(size, size), frames=frames, scale=scale, span=span, steps=steps,
+        seeds=list(seed), cases=cases, size=(size, size), frames=frames, scale=scale, span=span, background_kind=background,
+        steps=steps,
         track=lambda jobs, what: track(jobs, description=what),
     )
     atomic_write_json(out, report)

@@ -37,6 +37,7 @@ def write_toy_dataset(
     panels: float = 0.0,
     scale: float = 1.0,
     span: float = 1.0,
+    background_kind: str | None = None,
     track: Callable[[Iterable[int], str], Iterable[int]] | None = None,
 ) -> Path:
     """Render ``count`` clips (seeds ``first_seed ...``) into ``folder``; returns ``manifest.jsonl``.
@@ -51,7 +52,7 @@ def write_toy_dataset(
     ``panels``: the fraction of seeds written as split-screen panels of a pair clip: the right
     character's half as the clip (``panel<seed>.mp4``) and the left character's half, the same
     motion at the same places, as its ``driving`` video (``panel<seed>.driving.mp4``).
-    ``scale`` / ``span``: the world's framing (see :class:`ToyWorld`).
+    ``scale`` / ``span`` / ``background_kind``: the world's framing and backgrounds (see :class:`ToyWorld`).
     """
     import json
 
@@ -63,7 +64,8 @@ def write_toy_dataset(
         raise ValueError(f"training seeds must stay below {HELDOUT_START}")
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    world = ToyWorld(split=split, size=size, frames=frames, families=families, scale=scale, span=span)
+    world = ToyWorld(split=split, size=size, frames=frames, families=families, scale=scale, span=span,
+                      background_kind=background_kind)
     seeds = range(first_seed, first_seed + count)
     lines = []
     for seed in track(seeds, "rendering toy clips") if track else seeds:

@@ -62,6 +62,7 @@ class ToyDatasetStage(Stage):
         pairs: float = Field(0.0, ge=0.0, le=1.0, description="fraction of two-identity unison clips (twice as wide)")
         scale: float = Field(1.0, ge=0.25, le=3.0, description="framing: characters this many times their own size")
         span: float = Field(1.0, ge=0.0, le=2.0, description="framing: motions travel this fraction of their own path")
+        background_kind: str | None = Field(None, description="force one background kind (plain, stripes, bars, checks, horizon)")
         references: bool = Field(False, description="give each one-character clip a reference still in another pose and place")
         skeleton_pairs: float = Field(
             0.0, ge=0.0, le=1.0, description="fraction of clips shown next to their own pose skeleton (twice as wide)"
@@ -85,6 +86,7 @@ class ToyDatasetStage(Stage):
         manifest = write_toy_dataset(
             c.folder, c.count, first_seed=c.first_seed, split=c.split, size=c.size, frames=c.frames,
             families=c.families, pairs=c.pairs, references=c.references,
-            skeleton_pairs=c.skeleton_pairs, panels=c.panels, scale=c.scale, span=c.span, track=pipeline.track,
+            skeleton_pairs=c.skeleton_pairs, panels=c.panels, scale=c.scale, span=c.span,
+            background_kind=c.background_kind, track=pipeline.track,
         )
         return StageResult({"manifest": manifest}, {"clips": c.count})

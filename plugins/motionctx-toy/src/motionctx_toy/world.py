@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from motionctx.errors import InputError
 from motionctx_toy import seeds
+from motionctx_toy.background import KINDS as BACKGROUND_KINDS
 from motionctx_toy.background import Background, make_background
 from motionctx_toy.character import Character, make_character
 from motionctx_toy.clip import ToyClip, default_placements, render_clip, render_spec
@@ -51,7 +52,8 @@ class ToyWorld:
     """Seeded access to the toy world for one split, at one frame size and clip length.
 
     ``scale`` and ``span`` set the framing: characters ``scale`` times their own size, motions
-    travelling ``span`` times their own path (the defaults, 1 and 1, leave both as drawn)."""
+    travelling ``span`` times their own path (the defaults, 1 and 1, leave both as drawn).
+    ``background_kind`` forces one kind of background (``plain``, ``stripes``, ...) on every clip."""
 
     split: str = "train"
     size: tuple[int, int] = (64, 64)
@@ -61,6 +63,7 @@ class ToyWorld:
     supersample: int = 1
     scale: float = 1.0
     span: float = 1.0
+    background_kind: str | None = None
 
     def __post_init__(self) -> None:
         if self.split not in seeds.SPLITS:
@@ -69,6 +72,8 @@ class ToyWorld:
             raise InputError(f"toy framing scale={self.scale}, span={self.span} is out of range",
                              "use a scale between 0.25 and 3 (character size) and a span between 0 and 2 "
                              "(how far motions travel; 1 is the motion's own path)")
+        if self.background_kind is not None and self.background_kind not in BACKGROUND_KINDS:
+            raise InputError(f"unknown background kind {self.background_kind!r}", f"kinds: {', '.join(BACKGROUND_KINDS)}")
         unknown = [f for f in self.families if f not in FAMILIES]
         if unknown or not self.families:
             raise InputError(f"unknown toy families {unknown}", f"families: {', '.join(FAMILIES)}")
@@ -108,7 +113,7 @@ class ToyWorld:
 
     def background(self, seed: int, avoid: Iterable[Iterable[float]] = ()) -> Background:
         self._check(seed, "background seed")
-        return make_background(seed, avoid)
+        return make_background(seed, avoid, kind=self.background_kind)
 
     def render(self, characters: Character | Sequence[Character], motions: Motion | Sequence[Motion],
                background: Background | int | None = None) -> ToyClip:
@@ -131,7 +136,7 @@ class ToyWorld:
             mots.append({"seed": seeds.derive_seed(seed, self.split, "clip", i, "motion")})
         return ClipSpec(
             characters=chars, motions=mots, frames=self.frames, size=self.size,
-            background=seeds.derive_seed(seed, self.split, "clip", "background"),
+            background=seeds.derive_seed(seed, self.split, "clip", "background"), background_kind=self.background_kind,
             placements=[p.as_dict() for p in self.placements(characters)], fps=self.fps,
             supersample=self.supersample,
         )
@@ -150,7 +155,7 @@ class ToyWorld:
         h, w = self.size
         return ClipSpec(
             characters=chars, motions=[motion, motion], frames=self.frames, size=(h, 2 * w),
-            background=seeds.derive_seed(seed, self.split, "pair", "background"),
+            background=seeds.derive_seed(seed, self.split, "pair", "background"), background_kind=self.background_kind,
             placements=[{"x": x, "span": 0.5 * self.span, "scale": self.scale} for x in (0.25, 0.75)], fps=self.fps,
             supersample=self.supersample,
         )
@@ -187,8 +192,8 @@ class ToyWorld:
         motion = make_motion(m_seed, fam, self.frames)
         ref_motion = make_motion(r_seed, fam, self.frames)
         still = ref_motion.frame(int(seeds.rng(seed, "case", "still").integers(self.frames)))
-        bg_a = make_background(sub("background-a"), avoid=list(a.colours.values()))
-        bg_b = make_background(sub("background-b"), avoid=list(b.colours.values()))
+        bg_a = make_background(sub("background-a"), avoid=list(a.colours.values()), kind=self.background_kind)
+        bg_b = make_background(sub("background-b"), avoid=list(b.colours.values()), kind=self.background_kind)
         kw: dict[str, Any] = {"size": self.size, "fps": self.fps, "supersample": self.supersample,
                               "placements": self.placements(1)}
         reference_clip = render_clip(a, still, frames=1, background=bg_a, **kw)
