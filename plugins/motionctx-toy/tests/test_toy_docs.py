@@ -15,3 +15,21 @@ def test_docs_example_runs(capsys) -> None:
     out = capsys.readouterr().out
     assert "torch.Size([9, 3, 64, 64])" in out
     assert "'iou': 1.0" in out
+
+
+def test_documented_recipe_commands_validate() -> None:
+    """Every `motionctx recipe run` command in docs/toy.md names a recipe and --set overrides
+    that `motionctx recipe validate` accepts (stage parameters included)."""
+    import shlex
+    import subprocess
+    import sys
+
+    text = "\n".join(re.findall(r"```bash\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.DOTALL))
+    commands = [c for c in text.replace("\\\n", " ").splitlines() if "motionctx recipe run" in c]
+    assert commands, "docs/toy.md shows no recipe command"
+    for command in commands:
+        words = shlex.split(command)
+        args = words[words.index("run") + 1 :]
+        done = subprocess.run([sys.executable, "-m", "motionctx.cli", "recipe", "validate", *args],
+                              cwd=DOC.parents[1], capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, f"{command}\n{done.stderr}"

@@ -62,7 +62,9 @@ class ToyDatasetStage(Stage):
         pairs: float = Field(0.0, ge=0.0, le=1.0, description="fraction of two-identity unison clips (twice as wide)")
         scale: float = Field(1.0, ge=0.25, le=3.0, description="framing: characters this many times their own size")
         span: float = Field(1.0, ge=0.0, le=2.0, description="framing: motions travel this fraction of their own path")
-        background_kind: str | None = Field(None, description="force one background kind (plain, stripes, bars, checks, horizon)")
+        background_kind: Literal["plain", "stripes", "bars", "checks", "horizon"] | None = Field(
+            None, description="force one kind of background on every clip"
+        )
         references: bool = Field(False, description="give each one-character clip a reference still in another pose and place")
         skeleton_pairs: float = Field(
             0.0, ge=0.0, le=1.0, description="fraction of clips shown next to their own pose skeleton (twice as wide)"
