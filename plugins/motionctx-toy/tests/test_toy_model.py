@@ -165,7 +165,11 @@ def test_latent_scale_is_per_coefficient_or_one_for_all(tmp_path: Path) -> None:
 
 
 def test_toy_dataset_stage_frames_clips_as_asked(tmp_path: Path) -> None:
+    from typing import get_args
+
+    from motionctx_toy.background import KINDS
     from motionctx_toy.dataset import write_toy_dataset
+    from motionctx_toy.stages import ToyDatasetStage
 
     close = write_toy_dataset(tmp_path / "close", 2, size=(32, 32), frames=3, scale=1.4, span=0.5,
                               background_kind="plain", references=True)
@@ -177,11 +181,6 @@ def test_toy_dataset_stage_frames_clips_as_asked(tmp_path: Path) -> None:
     assert still["placements"][0]["scale"] == 1.4 and still["background_kind"] == "plain"
     frames = [read_video(m.parent / "clip0000000.mp4").frames for m in (close, wide)]
     assert not torch.equal(frames[0], frames[1])
-    from typing import get_args
-
-    from motionctx_toy.background import KINDS
-    from motionctx_toy.stages import ToyDatasetStage
-
     kinds = get_args(get_args(ToyDatasetStage.Config.model_fields["background_kind"].annotation)[0])
     assert set(kinds) == set(KINDS)  # the stage accepts exactly the kinds the world draws
 

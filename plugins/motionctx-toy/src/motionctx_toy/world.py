@@ -94,11 +94,15 @@ class ToyWorld:
         r = seeds.rng(seed, "family", *purpose)
         return self.families[int(r.integers(len(self.families)))]
 
+    def framed(self, placement: Placement) -> Placement:
+        """``placement`` with this world's framing: the character ``scale`` times larger, its
+        path shrunk by ``span``."""
+        p = placement
+        return Placement(x=p.x, span=p.span * self.span, scale=p.scale * self.scale, ground=p.ground)
+
     def placements(self, characters: int = 1) -> list[Placement]:
-        """Where ``characters`` characters stand in this world's clips: the automatic lanes with
-        every character ``scale`` times larger and every path shrunk by ``span``."""
-        return [Placement(x=p.x, span=p.span * self.span, scale=p.scale * self.scale, ground=p.ground)
-                for p in default_placements(characters)]
+        """Where ``characters`` characters stand in this world's clips: the automatic lanes, framed."""
+        return [self.framed(p) for p in default_placements(characters)]
 
     # ------------------------------------------------------------ building blocks
     def character(self, seed: int, family: str | None = None) -> Character:
@@ -156,7 +160,7 @@ class ToyWorld:
         return ClipSpec(
             characters=chars, motions=[motion, motion], frames=self.frames, size=(h, 2 * w),
             background=seeds.derive_seed(seed, self.split, "pair", "background"), background_kind=self.background_kind,
-            placements=[{"x": x, "span": 0.5 * self.span, "scale": self.scale} for x in (0.25, 0.75)], fps=self.fps,
+            placements=[self.framed(Placement(x=x, span=0.5)).as_dict() for x in (0.25, 0.75)], fps=self.fps,
             supersample=self.supersample,
         )
 
