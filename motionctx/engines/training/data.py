@@ -17,7 +17,7 @@ Motion hint (a curriculum, off by default): early batches blend the target windo
 motion signal, ``w * target + (1 - w) * motion``, with ``w`` falling from 1 to 0 over a range of
 optimizer steps. The idea is that the model learns to read the motion region while it is an easy
 copy and keeps reading it as the signal turns into the motion source's own (a skeleton, say); on
-the toy model it did not carry over (docs/toy.md). The weight is a pure function of the batch
+the toy model it did not carry over (docs/toy-experiments.md). The weight is a pure function of the batch
 index, so resumed runs and worker processes see the same batches.
 """
 

@@ -52,7 +52,7 @@ def test_demo_writes_video_preview_and_sheet(demo_output: Path) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the bundled toy model does not follow the skeleton yet (docs/toy.md, attempt 4: IoU 0.054 "
+    reason="the bundled toy model does not follow the skeleton yet (docs/toy.md, 'Where it stands': IoU 0.054 "
     "vs 0.059 for copying on this clip); strict, so bundling a model that passes makes this fail until removed",
 )
 def test_demo_follows_the_driving_motion_better_than_copying(demo_output: Path) -> None:

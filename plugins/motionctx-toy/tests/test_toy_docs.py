@@ -1,11 +1,15 @@
-"""The example in docs/toy.md runs as written."""
+"""The example in docs/toy.md runs as written; the recipe commands in the toy docs validate."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "toy.md"
+import pytest
+
+DOCS = Path(__file__).resolve().parents[3] / "docs"
+DOC = DOCS / "toy.md"
+EXPERIMENTS = DOCS / "toy-experiments.md"
 
 
 def test_docs_example_runs(capsys) -> None:
@@ -17,18 +21,19 @@ def test_docs_example_runs(capsys) -> None:
     assert "'iou': 1.0" in out
 
 
-def test_documented_recipe_commands_validate() -> None:
-    """Every `motionctx recipe run` command in docs/toy.md names a recipe and --set overrides
+@pytest.mark.parametrize("doc", [DOC, EXPERIMENTS], ids=lambda p: p.name)
+def test_documented_recipe_commands_validate(doc: Path) -> None:
+    """Every `motionctx recipe run` command in the toy docs names a recipe and --set overrides
     that `motionctx recipe validate` accepts (stage parameters included)."""
     import shlex
     import subprocess
     import sys
 
-    text = "\n".join(re.findall(r"```bash\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.DOTALL))
+    text = "\n".join(re.findall(r"```bash\n(.*?)```", doc.read_text(encoding="utf-8"), flags=re.DOTALL))
     commands = [c for c in text.replace("\\\n", " ").splitlines() if "motionctx recipe run" in c]
-    assert commands, "docs/toy.md shows no recipe command"
+    assert commands, f"{doc.name} shows no recipe command"
     for command in commands:
-        words = shlex.split(command)
+        words = shlex.split(command, comments=True)  # as bash reads it
         args = words[words.index("run") + 1 :]
         done = subprocess.run([sys.executable, "-m", "motionctx.cli", "recipe", "validate", *args],
                               cwd=DOC.parents[1], capture_output=True, text=True, timeout=120, check=False)
