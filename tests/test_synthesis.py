@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
-
 from motionctx.engines.synthesis import plan_units, shard
 from motionctx.io import append_jsonl, read_jsonl, write_image, write_video
 from motionctx.recipe import load_recipe

@@ -20,6 +20,8 @@ from motionctx.errors import InputError, MotionctxError
 from motionctx.types import Geometry, Image, Video
 
 if TYPE_CHECKING:
+    import torch
+
     from motionctx.parts import Backbone, Composer, MotionSource, TextGuider
 
 #: progress(segment_index, segments, step, steps)

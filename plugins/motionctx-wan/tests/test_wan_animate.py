@@ -103,7 +103,7 @@ def test_multi_person_skeletons_drive_the_animation(recipe: Path, tmp_path: Path
     base = torch.rand(1, 1, sk.num_keypoints, 2, generator=g) * 10 + 4
     kp = torch.cat([base, base + torch.tensor([14.0, 0.0])], dim=1).repeat(9, 1, 1, 1)  # side by side
     poses = save_poses(tmp_path / "two.npz", PoseSequence(kp, torch.ones(9, 2, sk.num_keypoints), sk, (32, 32), 8.0))
-    r = load_recipe(recipe, ["parts.motion.use=pose", f"parts.motion.with.estimator.use=keypoints_file",
+    r = load_recipe(recipe, ["parts.motion.use=pose", "parts.motion.with.estimator.use=keypoints_file",
                              f"parts.motion.with.estimator.with.path={poses}", "parts.motion.with.render.line_scale=0.25"])
     out = r.run(output_dir=tmp_path / "multi", progress=False)[0]
     assert read_video(out.outputs["video"]).num_frames == 9
