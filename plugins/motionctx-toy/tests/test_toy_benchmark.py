@@ -48,6 +48,18 @@ def test_pose_model_without_lora_is_scored_as_pose_full(tiny: tuple[Path, Path])
     assert result_line(report).startswith(f"RESULT iou={report['variants']['pose_full']['iou']['mean']:.4f}")
 
 
+def test_end_to_end_lora_is_scored_as_e2e_on_raw_driving_frames(tiny: tuple[Path, Path]) -> None:
+    model, lora = tiny
+    variants = default_variants(model, None, e2e_lora=lora)
+    assert [v.name for v in variants] == ["copy", "no_lora", "e2e"]
+    e2e = variants[2].parts
+    assert (e2e["composer"]["use"], e2e["motion"]["use"]) == ("spatial", "raw_video")
+    assert e2e["backbone"]["with"]["lora"] == str(lora)
+    report = run_benchmark([variants[0], variants[2]], seeds=[0], cases=1, size=(32, 32), frames=3, steps=1)
+    assert 0.0 <= report["variants"]["e2e"]["iou"]["mean"] <= 1.0
+    assert "| e2e |" in markdown_table(report)
+
+
 def test_pose_backbone_options_reach_the_pose_variants_only(tiny: tuple[Path, Path]) -> None:
     model, lora = tiny
     variants = {v.name: v for v in default_variants(model, lora, pose_model=model, pose_backbone={"rope_parts": 2})}
@@ -81,6 +93,9 @@ def test_cli_writes_report_and_result_line(tiny: tuple[Path, Path], tmp_path: Pa
     missing = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--model", str(model),
                               "--pose-model", str(tmp_path / "nope")], capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "--pose-model" in missing.stderr
+    missing = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--model", str(model),
+                              "--e2e-lora", str(tmp_path / "nope.safetensors")], capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2 and "--e2e-lora" in missing.stderr
 
 
 def test_motion_sensitivity_sees_the_motion_signal(tiny: tuple[Path, Path]) -> None:

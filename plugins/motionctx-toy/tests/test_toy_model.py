@@ -260,6 +260,35 @@ def test_toy_dataset_writes_split_screen_panels(tmp_path: Path) -> None:
         write_toy_dataset(tmp_path / "c", 4, pairs=0.5, panels=0.6)
 
 
+def test_toy_dataset_writes_cross_identity_cases(tmp_path: Path) -> None:
+    """``cases`` entries are training-split cross-identity cases laid out as the benchmark's: A doing
+    M as the clip, B doing M as the driving video with B's keypoints, a still of A as the reference."""
+    from motionctx_toy.dataset import write_toy_dataset
+    from motionctx_toy.world import ToyWorld
+
+    from motionctx.engines.training.manifest import read_manifest
+    from motionctx.io import read_image
+    from motionctx.pose import load_poses
+
+    manifest = write_toy_dataset(tmp_path, 8, size=(32, 32), frames=3, pairs=0.25, cases=0.5)
+    lines = read_jsonl(manifest)
+    assert {l["id"][:4] for l in lines} == {"pair", "case", "clip"}
+    line = next(l for l in lines if l["id"].startswith("case"))
+    case = ToyWorld(size=(32, 32), frames=3, families=("humanoid",)).cross_identity_case(int(line["id"][4:]))
+    assert case.metadata["split"] == "train"
+    clip, driving = read_video(tmp_path / line["path"]), read_video(tmp_path / line["driving"])
+    assert clip.num_frames == driving.num_frames == 3
+    assert (clip.frames - case.target.video.frames).abs().mean() < 0.03  # A doing M (after mp4 coding)
+    assert (driving.frames - case.driving.video.frames).abs().mean() < 0.03  # B doing M
+    assert (read_image(tmp_path / line["reference"]).pixels - case.reference.pixels).abs().mean() < 0.01
+    poses = load_poses(tmp_path / line["keypoints"])
+    assert torch.allclose(torch.as_tensor(poses.keypoints), torch.as_tensor(case.driving.poses.keypoints))  # B's
+    entry = next(e for e in read_manifest(manifest) if e.id == line["id"])
+    assert entry.driving is not None and entry.reference is not None and entry.keypoints is not None
+    again = read_jsonl(write_toy_dataset(tmp_path, 8, size=(32, 32), frames=3, pairs=0.25, cases=0.5))
+    assert again == lines  # a re-run keeps what is there
+
+
 def test_toy_dataset_stage_refuses_fractions_over_one(tmp_path: Path) -> None:
     """A recipe whose clip-kind fractions add up to more than 1 fails at load time, naming them."""
     from motionctx.errors import RecipeError
@@ -269,6 +298,6 @@ def test_toy_dataset_stage_refuses_fractions_over_one(tmp_path: Path) -> None:
         "motionctx: 1\nname: r\noutput: out\nstages:\n"
         f"  - run: toy_dataset\n    with: {{folder: {tmp_path / 'data'}, count: 2, pairs: 0.5, panels: 0.7}}\n"
     )
-    with pytest.raises(RecipeError, match="pairs \\+ skeleton_pairs \\+ panels is 1.2"):
+    with pytest.raises(RecipeError, match="pairs \\+ skeleton_pairs \\+ panels \\+ cases is 1.2"):
         load_recipe(recipe)
     assert not (tmp_path / "data").exists()

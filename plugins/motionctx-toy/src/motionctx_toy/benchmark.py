@@ -37,9 +37,11 @@ class Variant:
 
 
 def default_variants(model: str | Path, lora: str | Path | None, *, motion: dict[str, Any] | None = None,
-                     pose_model: str | Path | None = None, pose_backbone: dict[str, Any] | None = None) -> list[Variant]:
-    """copy, no_lora, (when ``lora`` is given) pose, and (when ``pose_model`` is given) pose_full: a
-    model fully trained on the pose layout, without LoRA (a probe, not the method).
+                     pose_model: str | Path | None = None, pose_backbone: dict[str, Any] | None = None,
+                     e2e_lora: str | Path | None = None) -> list[Variant]:
+    """copy, no_lora, (when ``lora`` is given) pose, (when ``pose_model`` is given) pose_full: a
+    model fully trained on the pose layout, without LoRA (a probe, not the method), and (when
+    ``e2e_lora`` is given) e2e: the end-to-end variant, the raw driving clip beside the reference.
     ``pose_backbone``: more backbone parameters for the pose variants, as they were trained (e.g.
     ``{"rope_parts": 2}``)."""
     # the given cells' noisy latent is held where training had it (the toy models never learn to denoise them)
@@ -58,6 +60,9 @@ def default_variants(model: str | Path, lora: str | Path | None, *, motion: dict
         out.append(pose("pose", lora=str(lora)))
     if pose_model:
         out.append(pose("pose_full", path=str(pose_model)))
+    if e2e_lora:
+        out.append(Variant("e2e", {"backbone": {"use": "wan_i2v", "with": {**backbone, "lora": str(e2e_lora)}},
+                                   "composer": {"use": "spatial"}, "motion": {"use": "raw_video"}}))
     return out
 
 

@@ -23,6 +23,9 @@ def benchmark_cmd(
     pose_model: Optional[Path] = typer.Option(
         None, "--pose-model", help="also score a model fully trained on the pose layout, without LoRA (variant pose_full)"
     ),
+    e2e_lora: Optional[Path] = typer.Option(
+        None, "--e2e-lora", help="also score an end-to-end LoRA: the raw driving clip as the motion signal (variant e2e)"
+    ),
     steps: int = typer.Option(20, "--steps", min=1, help="denoising steps"),
     size: int = typer.Option(48, "--size", help="frame side in pixels (the bundled model is trained at 48)"),
     frames: int = typer.Option(9, "--frames", help="frames per case"),
@@ -48,9 +51,12 @@ def benchmark_cmd(
         if folder is not None and not (Path(folder) / "model_index.json").is_file():
             raise WeightsError(f"toy model folder {str(folder)!r} has no model_index.json",
                                f"train it with recipes/toy/ or pass {flag}")
+    if e2e_lora is not None and not e2e_lora.is_file():
+        raise WeightsError(f"end-to-end LoRA {str(e2e_lora)!r} does not exist",
+                           "train it with recipes/toy/probes/e2e_lora.yaml or fix --e2e-lora")
     report = run_benchmark(
         default_variants(model, lora, motion={"render": {"line_scale": line_scale, "hands": False, "face": False}},
-                         pose_model=pose_model, pose_backbone={"rope_parts": rope_parts} if rope_parts != 1 else None),
+                         pose_model=pose_model, pose_backbone={"rope_parts": rope_parts} if rope_parts != 1 else None, e2e_lora=e2e_lora),
         seeds=list(seed), cases=cases, size=(size, size), frames=frames, scale=scale, span=span, background_kind=background,
         steps=steps,
         track=lambda jobs, what: track(jobs, description=what),

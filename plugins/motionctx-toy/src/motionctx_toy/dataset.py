@@ -6,6 +6,7 @@ rewritten atomically at the end, so an interrupted run leaves a usable folder an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -15,11 +16,13 @@ from motionctx_toy.seeds import HELDOUT_START
 from motionctx_toy.world import ToyWorld
 
 
-def check_fractions(pairs: float, skeleton_pairs: float, panels: float) -> None:
+def check_fractions(pairs: float, skeleton_pairs: float, panels: float, cases: float = 0.0) -> None:
     """Raise ValueError unless the fractions of the clip kinds add up to at most 1."""
-    total = pairs + skeleton_pairs + panels
+    total = pairs + skeleton_pairs + panels + cases
     if total > 1:
-        raise ValueError(f"pairs + skeleton_pairs + panels is {total:g}; the fractions must add up to at most 1")
+        raise ValueError(
+            f"pairs + skeleton_pairs + panels + cases is {total:g}; the fractions must add up to at most 1"
+        )
 
 
 def write_toy_dataset(
@@ -35,6 +38,7 @@ def write_toy_dataset(
     references: bool = False,
     skeleton_pairs: float = 0.0,
     panels: float = 0.0,
+    cases: float = 0.0,
     scale: float = 1.0,
     span: float = 1.0,
     background_kind: str | None = None,
@@ -52,14 +56,16 @@ def write_toy_dataset(
     ``panels``: the fraction of seeds written as split-screen panels of a pair clip: the right
     character's half as the clip (``panel<seed>.mp4``) and the left character's half, the same
     motion at the same places, as its ``driving`` video (``panel<seed>.driving.mp4``).
+    ``cases``: the fraction of seeds written as cross-identity cases of the training split
+    (:meth:`ToyWorld.cross_identity_case`, laid out as the benchmark's): A performing M as the clip
+    (``case<seed>.mp4``), B performing M on its own background as the ``driving`` video with B's
+    keypoints, and a still of A in another pose as the ``reference``: exact ground-truth pairs.
     ``scale`` / ``span`` / ``background_kind``: the world's framing and backgrounds (see :class:`ToyWorld`).
     """
-    import json
-
     from motionctx_toy.clip import render_spec
     from motionctx_toy.seeds import rng
 
-    check_fractions(pairs, skeleton_pairs, panels)
+    check_fractions(pairs, skeleton_pairs, panels, cases)
     if split == "train" and first_seed + count > HELDOUT_START:
         raise ValueError(f"training seeds must stay below {HELDOUT_START}")
     out = Path(folder)
@@ -75,6 +81,9 @@ def write_toy_dataset(
             continue
         if pairs + skeleton_pairs <= u < pairs + skeleton_pairs + panels:
             lines.append(json.dumps(_panels(out, world, seed)))
+            continue
+        if pairs + skeleton_pairs + panels <= u < pairs + skeleton_pairs + panels + cases:
+            lines.append(json.dumps(_case(out, world, seed)))
             continue
         pair = u < pairs
         name = f"{'pair' if pair else 'clip'}{seed:07d}"
@@ -122,3 +131,18 @@ def _panels(out: Path, world: ToyWorld, seed: int) -> dict[str, str]:
         write_video(driving, Video(frames[..., :w].contiguous(), clip.video.fps))
         write_video(video, Video(frames[..., w:].contiguous(), clip.video.fps))
     return {"id": name, "path": video.name, "driving": driving.name, "caption": clip.caption}
+
+
+def _case(out: Path, world: ToyWorld, seed: int) -> dict[str, str]:
+    """Write cross-identity case ``seed`` (target clip, driving clip with its keypoints, reference
+    still) unless present; its manifest line."""
+    name = f"case{seed:07d}"
+    video, driving, still = out / f"{name}.mp4", out / f"{name}.driving.mp4", out / f"{name}.reference.png"
+    if not all(p.is_file() for p in (video, driving, poses_path(driving), still, sidecar_path(video))):
+        case = world.cross_identity_case(seed)
+        save_clip(still, case.reference_clip)
+        save_clip(driving, case.driving)
+        save_clip(video, case.target)
+    caption = json.loads(sidecar_path(video).read_text())["caption"]
+    return {"id": name, "path": video.name, "driving": driving.name, "reference": still.name, "caption": caption,
+            "keypoints": poses_path(driving).name}
