@@ -96,6 +96,12 @@ def test_recipe_trains_and_exports(tmp_path: Path, make_clips, tiny_wan: Path, t
     trained = load_file(str(train / "checkpoints" / "step-00000004" / "trainable.safetensors"))
     assert len(exported) == len(trained) > 0
     assert any(v.abs().sum() > 0 for k, v in exported.items() if "lora_B" in k)  # trained away from B = 0
+    # every checkpoint holds its own LoRA file: the last one is the export, an earlier one differs and loads
+    ckpts = train / "checkpoints"
+    mid, last = (load_file(str(ckpts / s / "lora.safetensors")) for s in ("step-00000002", "step-00000004"))
+    assert last.keys() == exported.keys() and all(torch.equal(last[k], exported[k]) for k in exported)
+    assert not all(torch.equal(mid[k], exported[k]) for k in exported)
+    pipe.load_lora_weights(str(ckpts / "step-00000002" / "lora.safetensors"), adapter_name="mid")
 
 
 def test_exact_resume_after_sigterm(tmp_path: Path, tiny_wan: Path, prepared, kit) -> None:
@@ -129,6 +135,8 @@ def test_exact_resume_after_sigterm(tmp_path: Path, tiny_wan: Path, prepared, ki
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), name
     a, b = load_file(str(one_go.export)), load_file(str(resumed.export))
     assert all(torch.equal(a[k], b[k]) for k in a)
+    ckpt_lora = load_file(str(one_go.checkpoint / "lora.safetensors"))  # with EMA on, the average, as the export
+    assert ckpt_lora.keys() == a.keys() and all(torch.equal(ckpt_lora[k], a[k]) for k in a)
     mid = load_file(str(info.value.checkpoint / "trainable.safetensors"))
     final = load_file(str(resumed.checkpoint / "trainable.safetensors"))
     assert not all(torch.equal(mid[k], final[k]) for k in mid)  # the resumed half did train
@@ -310,3 +318,9 @@ def test_resume_refuses_a_checkpoint_of_another_shape(tmp_path: Path, tiny_wan: 
     with pytest.raises(InputError, match="does not match this model") as info:
         make_trainer(kit, tmp_path, tiny_wan, prepared, "shape", steps=2, frames=[5, 5], lora_rank=8).run()
     assert "resume: never" in info.value.hint
+
+
+def test_checkpoint_lora_can_be_turned_off(tmp_path: Path, tiny_wan: Path, prepared, kit) -> None:
+    result = make_trainer(kit, tmp_path, tiny_wan, prepared, "plain", steps=1, checkpoint_lora=False).run()
+    assert (result.checkpoint / "trainable.safetensors").is_file()
+    assert not (result.checkpoint / "lora.safetensors").exists() and result.export.is_file()

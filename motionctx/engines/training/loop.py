@@ -283,6 +283,9 @@ class Trainer:
             )
         if self.sharded:
             self.acc.save_state(str(folder / "accelerate"))
+        if self.main and self.c.mode == "lora" and self.c.checkpoint_lora:
+            with self.ema.applied() if self.ema else nullcontext():
+                self.parts.backbone.save_lora(folder / self.c.export)
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> TrainResult:

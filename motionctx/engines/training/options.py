@@ -143,6 +143,9 @@ class TrainConfig(PartConfig):
     export: str = Field(
         "lora.safetensors", description="final LoRA file name (diffusers format) inside the train folder"
     )
+    checkpoint_lora: bool = Field(
+        True, description="LoRA mode: every checkpoint also holds the LoRA file (the `export` name), loadable as the final one"
+    )
     motion_hint: tuple[int, int] | None = Field(
         None,
         description="curriculum [a, b]: blend the target window into the motion signal, fully up to step a, "
