@@ -56,7 +56,8 @@ def benchmark_cmd(
                            "train it with recipes/toy/probes/e2e_lora.yaml or fix --e2e-lora")
     report = run_benchmark(
         default_variants(model, lora, motion={"render": {"line_scale": line_scale, "hands": False, "face": False}},
-                         pose_model=pose_model, pose_backbone={"rope_parts": rope_parts} if rope_parts != 1 else None, e2e_lora=e2e_lora),
+                         pose_model=pose_model, pose_backbone={"rope_parts": rope_parts} if rope_parts != 1 else None,
+                         e2e_lora=e2e_lora),
         seeds=list(seed), cases=cases, size=(size, size), frames=frames, scale=scale, span=span, background_kind=background,
         steps=steps,
         track=lambda jobs, what: track(jobs, description=what),
