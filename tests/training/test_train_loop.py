@@ -237,7 +237,18 @@ def test_full_finetune_and_warm_start(tmp_path: Path, tiny_wan: Path, prepared, 
     again = build_part("backbone", "wan_i2v", {"path": str(full.export), "dtype": "float32", "device": "cpu"})
     weights = dict(again.experts()[0].named_parameters())  # the exported folder loads, trained weights inside
     assert all(torch.equal(weights[k.split(".", 1)[1]], v) for k, v in saved.items())
+    # a checkpoint's weights go into a backbone loaded from the starting model (a run scored part-way)
+    from motionctx.engines.training.checkpoint import load_weights
+    from motionctx.errors import InputError
+
+    fresh = build_part("backbone", "wan_i2v", {"path": str(tiny_wan), "dtype": "float32", "device": "cpu"})
+    fresh.ensure_loaded()
+    assert load_weights(fresh, full.checkpoint) == len(saved)
+    weights = dict(fresh.experts()[0].named_parameters())
+    assert all(torch.equal(weights[k.split(".", 1)[1]], v) for k, v in saved.items())
     lora = make_trainer(kit, tmp_path, tiny_wan, prepared, "lora", steps=2).run()
+    with pytest.raises(InputError, match="LoRA checkpoint"):
+        load_weights(fresh, lora.checkpoint)
     warm = make_trainer(kit, tmp_path, tiny_wan, prepared, "warm", steps=1, init_lora=str(lora.export), lr=1e-12).run()
     a, b = load_file(str(lora.export)), load_file(str(warm.export))
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)

@@ -3,7 +3,8 @@
 A checkpoint is a folder ``step-00000100/`` holding
 
 - ``trainable.safetensors``: the trained tensors (LoRA adapters, or the whole model in a full
-  fine-tune) by parameter name; ``ema.safetensors`` when EMA is on;
+  fine-tune) by parameter name; ``ema.safetensors`` when EMA is on; in LoRA mode also the
+  adapters as a LoRA file (written by the trainer; see ``checkpoint_lora``);
 - ``optimizer.pt`` (loaded with ``weights_only=True``) and ``scheduler.json``;
 - ``rng-<rank>.json``: every process's Python, NumPy and torch (CPU and CUDA) generator states;
 - ``checkpoint.json``: step, data position, world size, metrics; written last.
@@ -233,3 +234,35 @@ def load(path: Path, rank: int = 0) -> Checkpoint:
     rng_file = path / f"rng-{rank}.json"
     rng = json.loads(rng_file.read_text(encoding="utf-8")) if rng_file.is_file() else None
     return Checkpoint(path, meta, trainable, opt, sched, ema, rng)
+
+
+def load_weights(backbone: Any, path: Path, *, ema: bool = True) -> int:
+    """Put a full fine-tune checkpoint's weights into ``backbone``'s networks (to sample or score a
+    run part-way); returns how many tensors were set. With ``ema`` the average is used when the
+    checkpoint has one, as the final export does. LoRA checkpoints are refused: their LoRA file is
+    loaded as any LoRA is."""
+    import torch
+    from safetensors.torch import load_file
+
+    from motionctx.engines.training.model import training_modules
+
+    path = Path(path)
+    file = path / ("ema.safetensors" if ema and (path / "ema.safetensors").is_file() else "trainable.safetensors")
+    try:
+        state = load_file(str(file))
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise InputError(f"checkpoint weights {str(file)!r} cannot be read ({type(exc).__name__})",
+                         "pass a complete checkpoint folder (step-NNNNNNNN/ with checkpoint.json)") from None
+    state.pop("__updates__", None)
+    if any("lora_" in k for k in state):
+        raise InputError(f"{str(path)!r} is a LoRA checkpoint",
+                         "load its lora.safetensors as a LoRA (the backbone's `lora` parameter) instead")
+    named = {f"{i}.{n}": p for i, m in enumerate(training_modules(backbone)) for n, p in m.named_parameters()}
+    wrong = sorted(set(state) ^ set(named)) or sorted(k for k in state if state[k].shape != named[k].shape)
+    if wrong:
+        raise InputError(f"checkpoint {str(path)!r} does not fit this backbone ({len(wrong)} tensors differ, "
+                         f"e.g. {wrong[0]!r})", "load the model the run started from (its backbone `path`)")
+    with torch.no_grad():
+        for k, v in state.items():
+            named[k].copy_(v.to(named[k].device, named[k].dtype))
+    return len(state)

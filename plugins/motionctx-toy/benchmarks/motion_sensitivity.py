@@ -1,7 +1,7 @@
 """Does a toy pose model use its skeleton? Training loss with its own skeleton vs another case's
 vs none, on held-out cross-identity cases (see ``motionctx_toy.sensitivity``).
 
-    python plugins/motionctx-toy/benchmarks/motion_sensitivity.py --model M [--lora L] [--cases 12]
+    python plugins/motionctx-toy/benchmarks/motion_sensitivity.py --model M [--lora L | --checkpoint C] [--cases 12]
 
 A model that animates from the skeleton has ``gap_other`` and ``gap_blank`` well above 0 (its loss
 rises when the skeleton is wrong or missing); about 0 means the skeleton is ignored.
@@ -10,6 +10,8 @@ rises when the skeleton is wrong or missing); about 0 means the skeleton is igno
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import torch
 from motionctx_toy.seeds import HELDOUT_START
@@ -17,6 +19,8 @@ from motionctx_toy.sensitivity import motion_sensitivity
 from motionctx_toy.world import ToyWorld
 
 from motionctx import build_part
+from motionctx.engines.training.checkpoint import load_weights
+from motionctx.errors import MotionctxError
 from motionctx.types import Video
 
 RENDER = {"hands": False, "face": False}
@@ -26,6 +30,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True, help="toy pipeline folder")
     ap.add_argument("--lora", default=None, help="pose LoRA file")
+    ap.add_argument("--checkpoint", default=None,
+                    help="a full fine-tune checkpoint folder of a run that started from --model: score its weights")
     ap.add_argument("--cases", type=int, default=12)
     ap.add_argument("--draws", type=int, default=4, help="noise draws per case and mode")
     ap.add_argument("--size", type=int, default=48)
@@ -53,6 +59,8 @@ def main() -> None:
         params.update(train_shift=20.0, sample_loss_floor=1.0)
     backbone = build_part("backbone", "wan_i2v", params)
     backbone.ensure_loaded()
+    if args.checkpoint:
+        load_weights(backbone, Path(args.checkpoint))
     composer = build_part("composer", args.composer, {})
     world = ToyWorld(split="heldout", size=(args.size, args.size), frames=args.frames, families=("humanoid",),
                      scale=args.scale, span=args.span, background_kind=args.background)
@@ -76,4 +84,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except MotionctxError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -134,6 +134,34 @@ def test_motion_sensitivity_script_ends_with_result(tiny: tuple[Path, Path]) -> 
     assert "| own |" in out and out.strip().splitlines()[-1].startswith("RESULT loss_own=")
 
 
+def test_motion_sensitivity_script_scores_a_full_training_checkpoint(tiny: tuple[Path, Path], tmp_path: Path) -> None:
+    """--checkpoint puts a full fine-tune checkpoint's weights into the model (the loss changes with
+    them); a LoRA checkpoint is refused with exit code 2."""
+    import torch
+    from safetensors.torch import save_file
+
+    model, _ = tiny
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "motion_sensitivity.py"
+    bb = build_part("backbone", "wan_i2v", {"path": str(model), "dtype": "float32", "max_sequence_length": 16})
+    bb.ensure_loaded()
+    torch.manual_seed(0)
+    moved = {f"0.{k}": p.detach() + 0.05 * torch.randn_like(p) for k, p in bb.experts()[0].named_parameters()}
+    (tmp_path / "full").mkdir()
+    save_file(moved, str(tmp_path / "full" / "trainable.safetensors"))
+    (tmp_path / "lora").mkdir()
+    save_file({"0.blocks.0.ffn.net.0.proj.lora_A.default.weight": torch.zeros(2, 2)},
+              str(tmp_path / "lora" / "trainable.safetensors"))
+    base = [sys.executable, str(script), "--model", str(model), "--cases", "2", "--draws", "1", "--size", "32"]
+
+    def loss(*extra: str) -> float:
+        out = subprocess.run([*base, *extra], capture_output=True, text=True, check=True).stdout
+        return float(out.strip().splitlines()[-1].split()[1].split("=")[1])
+
+    assert loss("--checkpoint", str(tmp_path / "full")) != loss()
+    refused = subprocess.run([*base, "--checkpoint", str(tmp_path / "lora")], capture_output=True, text=True)
+    assert refused.returncode == 2 and "LoRA checkpoint" in refused.stderr
+
+
 @pytest.mark.parametrize("signal", ["mask", "frames"])
 def test_motion_sensitivity_script_checks_other_signals(tiny: tuple[Path, Path], signal: str) -> None:
     """The control signals (the target's mask, its own frames) change the loss like a skeleton does."""
