@@ -289,6 +289,22 @@ def test_toy_dataset_writes_cross_identity_cases(tmp_path: Path) -> None:
     assert again == lines  # a re-run keeps what is there
 
 
+def test_toy_dataset_writes_duets(tmp_path: Path) -> None:
+    """``duets`` clips are a training case's A and B side by side, each on its own background."""
+    from motionctx_toy.dataset import write_toy_dataset
+    from motionctx_toy.world import ToyWorld
+
+    lines = read_jsonl(write_toy_dataset(tmp_path, 6, size=(32, 32), frames=3, duets=0.5))
+    assert {l["id"][:4] for l in lines} == {"duet", "clip"}
+    line = next(l for l in lines if l["id"].startswith("duet"))
+    case = ToyWorld(size=(32, 32), frames=3, families=("humanoid",)).cross_identity_case(int(line["id"][4:]))
+    video = read_video(tmp_path / line["path"])
+    assert video.size == (32, 64) and video.num_frames == 3
+    assert (video.frames[..., :32] - case.target.video.frames).abs().mean() < 0.03  # A on its background
+    assert (video.frames[..., 32:] - case.driving.video.frames).abs().mean() < 0.03  # B on its own
+    assert line["caption"] == case.target.caption
+
+
 def test_toy_dataset_stage_refuses_fractions_over_one(tmp_path: Path) -> None:
     """A recipe whose clip-kind fractions add up to more than 1 fails at load time, naming them."""
     from motionctx.errors import RecipeError
@@ -298,6 +314,6 @@ def test_toy_dataset_stage_refuses_fractions_over_one(tmp_path: Path) -> None:
         "motionctx: 1\nname: r\noutput: out\nstages:\n"
         f"  - run: toy_dataset\n    with: {{folder: {tmp_path / 'data'}, count: 2, pairs: 0.5, panels: 0.7}}\n"
     )
-    with pytest.raises(RecipeError, match="pairs \\+ skeleton_pairs \\+ panels \\+ cases is 1.2"):
+    with pytest.raises(RecipeError, match="pairs \\+ skeleton_pairs \\+ panels \\+ cases \\+ duets is 1.2"):
         load_recipe(recipe)
     assert not (tmp_path / "data").exists()

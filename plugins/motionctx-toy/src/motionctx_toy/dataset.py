@@ -16,12 +16,12 @@ from motionctx_toy.seeds import HELDOUT_START
 from motionctx_toy.world import ToyWorld
 
 
-def check_fractions(pairs: float, skeleton_pairs: float, panels: float, cases: float = 0.0) -> None:
+def check_fractions(pairs: float, skeleton_pairs: float, panels: float, cases: float = 0.0, duets: float = 0.0) -> None:
     """Raise ValueError unless the fractions of the clip kinds add up to at most 1."""
-    total = pairs + skeleton_pairs + panels + cases
+    total = pairs + skeleton_pairs + panels + cases + duets
     if total > 1:
         raise ValueError(
-            f"pairs + skeleton_pairs + panels + cases is {total:g}; the fractions must add up to at most 1"
+            f"pairs + skeleton_pairs + panels + cases + duets is {total:g}; the fractions must add up to at most 1"
         )
 
 
@@ -39,6 +39,7 @@ def write_toy_dataset(
     skeleton_pairs: float = 0.0,
     panels: float = 0.0,
     cases: float = 0.0,
+    duets: float = 0.0,
     scale: float = 1.0,
     span: float = 1.0,
     background_kind: str | None = None,
@@ -60,12 +61,14 @@ def write_toy_dataset(
     (:meth:`ToyWorld.cross_identity_case`, laid out as the benchmark's): A performing M as the clip
     (``case<seed>.mp4``), B performing M on its own background as the ``driving`` video with B's
     keypoints, and a still of A in another pose as the ``reference``: exact ground-truth pairs.
+    ``duets``: the fraction of seeds written as duets (``duet<seed>.mp4``, twice as wide): such a
+    case's A and B side by side, each on its own background, the same motion at the same places.
     ``scale`` / ``span`` / ``background_kind``: the world's framing and backgrounds (see :class:`ToyWorld`).
     """
     from motionctx_toy.clip import render_spec
     from motionctx_toy.seeds import rng
 
-    check_fractions(pairs, skeleton_pairs, panels, cases)
+    check_fractions(pairs, skeleton_pairs, panels, cases, duets)
     if split == "train" and first_seed + count > HELDOUT_START:
         raise ValueError(f"training seeds must stay below {HELDOUT_START}")
     out = Path(folder)
@@ -84,6 +87,9 @@ def write_toy_dataset(
             continue
         if pairs + skeleton_pairs + panels <= u < pairs + skeleton_pairs + panels + cases:
             lines.append(json.dumps(_case(out, world, seed)))
+            continue
+        if pairs + skeleton_pairs + panels + cases <= u < pairs + skeleton_pairs + panels + cases + duets:
+            lines.append(json.dumps(_duet(out, world, seed)))
             continue
         pair = u < pairs
         name = f"{'pair' if pair else 'clip'}{seed:07d}"
@@ -146,3 +152,20 @@ def _case(out: Path, world: ToyWorld, seed: int) -> dict[str, str]:
     caption = json.loads(sidecar_path(video).read_text())["caption"]
     return {"id": name, "path": video.name, "driving": driving.name, "reference": still.name, "caption": caption,
             "keypoints": poses_path(driving).name}
+
+
+def _duet(out: Path, world: ToyWorld, seed: int) -> dict[str, str]:
+    """Write ``duet<seed>.mp4`` (case ``seed``'s A and B side by side, each on its own background)
+    unless present; its manifest line."""
+    import torch
+
+    from motionctx.io import write_video
+    from motionctx.types import Video
+
+    case = world.cross_identity_case(seed)
+    name = f"duet{seed:07d}"
+    video = out / f"{name}.mp4"
+    if not video.is_file():
+        frames = torch.cat([case.target.video.frames, case.driving.video.frames], dim=-1)
+        write_video(video, Video(frames.contiguous(), case.target.video.fps))
+    return {"id": name, "path": video.name, "caption": case.target.caption}

@@ -77,12 +77,16 @@ class ToyDatasetStage(Stage):
             0.0, ge=0.0, le=1.0,
             description="fraction of clips written as cross-identity cases: A doing M, B doing M as `driving`, a still of A",
         )
+        duets: float = Field(
+            0.0, ge=0.0, le=1.0,
+            description="fraction of clips written as duets: A and B side by side, each on its own background (twice as wide)",
+        )
 
         @model_validator(mode="after")
         def _fractions(self) -> ToyDatasetStage.Config:
             from motionctx_toy.dataset import check_fractions
 
-            check_fractions(self.pairs, self.skeleton_pairs, self.panels, self.cases)
+            check_fractions(self.pairs, self.skeleton_pairs, self.panels, self.cases, self.duets)
             return self
 
     def run(self, pipeline: Pipeline) -> StageResult:
@@ -92,7 +96,7 @@ class ToyDatasetStage(Stage):
         manifest = write_toy_dataset(
             c.folder, c.count, first_seed=c.first_seed, split=c.split, size=c.size, frames=c.frames,
             families=c.families, pairs=c.pairs, references=c.references,
-            skeleton_pairs=c.skeleton_pairs, panels=c.panels, cases=c.cases, scale=c.scale, span=c.span,
+            skeleton_pairs=c.skeleton_pairs, panels=c.panels, cases=c.cases, duets=c.duets, scale=c.scale, span=c.span,
             background_kind=c.background_kind, track=pipeline.track,
         )
         return StageResult({"manifest": manifest}, {"clips": c.count})
