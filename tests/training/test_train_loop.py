@@ -101,6 +101,7 @@ def test_recipe_trains_and_exports(tmp_path: Path, make_clips, tiny_wan: Path, t
     mid, last = (load_file(str(ckpts / s / "lora.safetensors")) for s in ("step-00000002", "step-00000004"))
     assert last.keys() == exported.keys() and all(torch.equal(last[k], exported[k]) for k in exported)
     assert not all(torch.equal(mid[k], exported[k]) for k in exported)
+    pipe.unload_lora_weights()
     pipe.load_lora_weights(str(ckpts / "step-00000002" / "lora.safetensors"), adapter_name="mid")
 
 
