@@ -79,17 +79,10 @@ def write_toy_dataset(
     lines = []
     for seed in track(seeds, "rendering toy clips") if track else seeds:
         u = float(rng(seed, "dataset", "pair").random())  # which kind of clip this seed gives
-        if pairs <= u < pairs + skeleton_pairs:
-            lines.append(json.dumps(_skeleton_pair(out, world, seed)))
-            continue
-        if pairs + skeleton_pairs <= u < pairs + skeleton_pairs + panels:
-            lines.append(json.dumps(_panels(out, world, seed)))
-            continue
-        if pairs + skeleton_pairs + panels <= u < pairs + skeleton_pairs + panels + cases:
-            lines.append(json.dumps(_case(out, world, seed)))
-            continue
-        if pairs + skeleton_pairs + panels + cases <= u < pairs + skeleton_pairs + panels + cases + duets:
-            lines.append(json.dumps(_duet(out, world, seed)))
+        write = _special_kind(u, pairs, [(skeleton_pairs, _skeleton_pair), (panels, _panels), (cases, _case),
+                                         (duets, _duet)])
+        if write is not None:
+            lines.append(json.dumps(write(out, world, seed)))
             continue
         pair = u < pairs
         name = f"{'pair' if pair else 'clip'}{seed:07d}"
@@ -107,6 +100,17 @@ def write_toy_dataset(
     manifest = out / "manifest.jsonl"
     atomic_write_text(manifest, "\n".join(lines) + "\n")
     return manifest
+
+
+def _special_kind(u: float, start: float, kinds: list[tuple[float, Callable[..., dict[str, str]]]]
+                  ) -> Callable[..., dict[str, str]] | None:
+    """The writer whose interval holds ``u``: the kinds' fractions lie back to back from ``start``
+    (after the pair clips), in the order given, so adding a kind leaves the earlier kinds' seeds alone."""
+    for fraction, write in kinds:
+        if start <= u < start + fraction:
+            return write
+        start += fraction
+    return None
 
 
 def _skeleton_pair(out: Path, world: ToyWorld, seed: int) -> dict[str, str]:
