@@ -244,9 +244,16 @@ def test_full_finetune_and_warm_start(tmp_path: Path, tiny_wan: Path, prepared, 
 
     fresh = build_part("backbone", "wan_i2v", {"path": str(tiny_wan), "dtype": "float32", "device": "cpu"})
     fresh.ensure_loaded()
-    assert load_weights(fresh, full.checkpoint) == len(saved)
     weights = dict(fresh.experts()[0].named_parameters())
+    assert not all(torch.equal(weights[k.split(".", 1)[1]], v) for k, v in saved.items())  # training moved them
+    assert load_weights(fresh, full.checkpoint) == len(saved)
     assert all(torch.equal(weights[k.split(".", 1)[1]], v) for k, v in saved.items())
+    from safetensors.torch import save_file
+
+    (tmp_path / "short").mkdir()
+    save_file(dict(list(saved.items())[1:]), str(tmp_path / "short" / "trainable.safetensors"))
+    with pytest.raises(InputError, match="does not fit this backbone"):
+        load_weights(fresh, tmp_path / "short")
     lora = make_trainer(kit, tmp_path, tiny_wan, prepared, "lora", steps=2).run()
     with pytest.raises(InputError, match="LoRA checkpoint"):
         load_weights(fresh, lora.checkpoint)
