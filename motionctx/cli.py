@@ -155,6 +155,28 @@ def recipe_run(
     out_console.print(f"[green]done[/]: {pipeline.output_dir / 'run.json'}")
 
 
+@recipe_app.command("export")
+@handle_errors
+def recipe_export(
+    file: Path,
+    checkpoint: Path = typer.Argument(..., help="a step-NNNNNNNN folder of the recipe's training run"),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="LoRA file or model folder to write (default: the checkpoint's own LoRA file, or <checkpoint>/model)"
+    ),
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+) -> None:
+    """Export a training checkpoint as the finished run would: a LoRA file or a model folder.
+
+    The recipe is the one that trained it: a full fine-tune's weights go into its backbone."""
+    from motionctx.engines.training.export import export_checkpoint
+    from motionctx.pipeline import Pipeline
+    from motionctx.recipe import load_recipe
+
+    recipe = load_recipe(file, set_)
+    written = export_checkpoint(checkpoint, out, lambda: Pipeline(recipe, progress=False).part("backbone"))
+    out_console.print(f"[green]exported[/]: {written}")
+
+
 def create_app() -> typer.Typer:
     """Build the CLI, including sub-commands that plugins add through ``register_commands``."""
     from motionctx.plugins import get_plugins

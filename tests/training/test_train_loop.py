@@ -262,6 +262,43 @@ def test_full_finetune_and_warm_start(tmp_path: Path, tiny_wan: Path, prepared, 
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
 
 
+def test_recipe_export_turns_checkpoints_into_loadable_outputs(tmp_path: Path, tiny_wan: Path, prepared, kit) -> None:
+    """`motionctx recipe export`: a full checkpoint becomes a model folder holding its weights, a LoRA
+    checkpoint its LoRA file; anything else exits 2 naming the folder."""
+    from motionctx.plugins import build_part
+
+    full = make_trainer(kit, tmp_path, tiny_wan, prepared, "full", steps=4, mode="full", lr=1e-3).run()
+    first = full.checkpoint.parent / "step-00000002"
+    saved = load_file(str(first / "trainable.safetensors"))
+    res = kit.cli("recipe", "export", str(tmp_path / "full.yaml"), str(first), "--out", str(tmp_path / "m2"))
+    assert res.returncode == 0, res.stderr
+    assert "exported" in res.stdout and "m2" in res.stdout
+    loaded = build_part("backbone", "wan_i2v", {"path": str(tmp_path / "m2"), "dtype": "float32", "device": "cpu"})
+    weights = dict(loaded.experts()[0].named_parameters())
+    start = build_part("backbone", "wan_i2v", {"path": str(tiny_wan), "dtype": "float32", "device": "cpu"})
+    initial = dict(start.experts()[0].named_parameters())
+    assert all(torch.equal(weights[k.split(".", 1)[1]], v) for k, v in saved.items())
+    assert not all(torch.equal(initial[k.split(".", 1)[1]], v) for k, v in saved.items())  # step 2 moved them
+    final = load_file(str(full.checkpoint / "trainable.safetensors"))
+    assert not all(torch.equal(final[k], v) for k, v in saved.items())  # an earlier step, not the end
+
+    lora = make_trainer(kit, tmp_path, tiny_wan, prepared, "lora", steps=2).run()
+    res = kit.cli("recipe", "export", str(tmp_path / "lora.yaml"), str(lora.checkpoint), "--out", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    assert load_file(str(tmp_path / "lora.safetensors")).keys() == load_file(str(lora.export)).keys()
+    from motionctx.engines.training.export import export_checkpoint
+    from motionctx.errors import InputError
+
+    assert export_checkpoint(lora.checkpoint, None, lambda: None) == lora.checkpoint / "lora.safetensors"
+    bare = make_trainer(kit, tmp_path, tiny_wan, prepared, "bare", steps=2, checkpoint_lora=False).run()
+    with pytest.raises(InputError, match="checkpoint_lora: false"):
+        export_checkpoint(bare.checkpoint, tmp_path / "x.safetensors", lambda: None)
+
+    res = kit.cli("recipe", "export", str(tmp_path / "full.yaml"), str(tmp_path / "m2"))
+    assert res.returncode == 2 and "not a complete training checkpoint" in res.stderr
+    assert not (tmp_path / "m2" / "model").exists()
+
+
 def test_two_processes_with_accelerate_launch(tmp_path: Path, make_clips, tiny_wan: Path, train_plugins, kit) -> None:
     """`accelerate launch` with the DDP config starts 2 CPU processes (gloo): the sharded prepare
     covers every clip once, and both replicas end with identical weights (each rank trained on
