@@ -74,6 +74,29 @@ def test_cases_are_held_out_and_gaps_measured() -> None:
     assert case.metadata["split"] == "heldout" and proportion_gap(case) > 0
 
 
+def test_sheet_draws_each_variant_in_its_labelled_row() -> None:
+    import torch
+
+    from motionctx.types import Video
+    from motionctx_toy.sheet import LABEL_WIDTH, benchmark_sheet
+
+    world = ToyWorld(split="heldout", size=(32, 32), frames=3, families=("humanoid",))
+    cases = [world.cross_identity_case(HELDOUT_START + i) for i in range(2)]
+    dark, light = Video(torch.zeros(3, 3, 32, 32), 8.0), Video(torch.ones(3, 3, 32, 32), 8.0)
+    sheet = benchmark_sheet(cases, {"dark": [dark, dark], "light": [light, light]}, frames=3).pixels
+    row = 64 + 2  # 32 px at scale 2, 2 px gaps
+    assert sheet.shape == (3, 2 * (5 * row - 2) + 8, LABEL_WIDTH + 3 * 64 + 2 * 2)
+    second = 5 * row - 2 + 8  # the second case's block starts after an 8 px gap
+    for top in (0, second):
+        assert sheet[:, top + 3 * row: top + 3 * row + 64, LABEL_WIDTH:LABEL_WIDTH + 64].max() == 0  # row 4: "dark"
+        assert sheet[:, top + 4 * row: top + 4 * row + 64, LABEL_WIDTH:LABEL_WIDTH + 64].min() == 1  # row 5: "light"
+        target = sheet[:, top + 2 * row: top + 2 * row + 64, LABEL_WIDTH:LABEL_WIDTH + 64]
+        assert target.std() > 0.05  # the truth is drawn, not a blank
+    assert sheet[:, :, :LABEL_WIDTH].min() < 0.5  # labels are written
+    with pytest.raises(ValueError, match="'dark' has 1 outputs for 2 cases"):
+        benchmark_sheet(cases, {"dark": [dark]})
+
+
 def test_cli_writes_report_and_result_line(tiny: tuple[Path, Path], tmp_path: Path) -> None:
     model, lora = tiny
     out = subprocess.run(
@@ -87,6 +110,10 @@ def test_cli_writes_report_and_result_line(tiny: tuple[Path, Path], tmp_path: Pa
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["seeds"] == [3] and (report["scale"], report["span"], report["background_kind"]) == (1.2, 0.5, "plain")
     assert (tmp_path / "r.md").read_text().startswith("| variant |")
+    assert "![" in (tmp_path / "r.md").read_text() and "(r.png)" in (tmp_path / "r.md").read_text()
+    from motionctx.io import read_image
+
+    assert read_image(tmp_path / "r.png").size[0] == 6 * 64 + 5 * 2  # reference, driving, target + 3 variants
     missing = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--model", str(tmp_path / "nope")],
                              capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "model_index.json" in missing.stderr

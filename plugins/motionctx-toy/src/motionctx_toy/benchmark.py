@@ -120,11 +120,13 @@ def run_benchmark(
     guidance: float = 1.0,
     gap_threshold: float = 0.15,
     track: Callable[[Any, str], Any] | None = None,
+    on_output: Callable[[str, int, int, Any, Any], None] | None = None,
 ) -> dict[str, Any]:
     """Score every variant on ``cases`` held-out cases for each benchmark seed.
 
     Returns per-variant per-seed means, the mean and spread over seeds, and the IoU on the subset
-    of cases whose A and B proportions differ by more than ``gap_threshold``.
+    of cases whose A and B proportions differ by more than ``gap_threshold``. ``on_output(variant,
+    seed, index, case, output)`` sees every output video (to keep some for a picture).
     """
     from motionctx import build_part
     from motionctx_toy.metrics import score_case
@@ -152,6 +154,8 @@ def run_benchmark(
         for s, i, case in track(jobs, f"benchmark {variant.name}") if track else jobs:
             pred = run_case(variant, case, parts, steps=steps, guidance=guidance, seed=i)
             row = score_case(pred, case)
+            if on_output is not None:
+                on_output(variant.name, s, i, case, pred)
             scores[s].append(row)
             if gaps[s][i] > gap_threshold:
                 far_iou.append(row["iou"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -36,14 +36,21 @@ def benchmark_cmd(
     rope_parts: int = typer.Option(
         1, "--rope-parts", min=1, help="the pose models' backbone rope_parts, as trained (2: halves share positions)"
     ),
+    sheet_cases: int = typer.Option(
+        4, "--sheet-cases", min=0, help="cases of the first seed drawn in a .png beside the report (0: none)"
+    ),
 ) -> None:
-    """Score copy-the-reference, the backbone without LoRA, and the pose model on held-out cases."""
+    """Score copy-the-reference, the backbone without LoRA, and the pose model on held-out cases.
+
+    Writes the report JSON, a markdown table beside it and, unless --sheet-cases 0, a picture of
+    what each variant drew for the first cases."""
     from rich.progress import track
 
     from motionctx.errors import WeightsError
-    from motionctx.io import atomic_write_json, atomic_write_text
+    from motionctx.io import atomic_write_json, atomic_write_text, write_image
     from motionctx_toy.benchmark import default_variants, markdown_table, result_line, run_benchmark
     from motionctx_toy.bundled import bundled_lora, bundled_model
+    from motionctx_toy.sheet import benchmark_sheet
 
     model = model or bundled_model()
     lora = lora or bundled_lora()
@@ -54,6 +61,7 @@ def benchmark_cmd(
     if e2e_lora is not None and not e2e_lora.is_file():
         raise WeightsError(f"end-to-end LoRA {str(e2e_lora)!r} does not exist",
                            "train it with recipes/toy/probes/e2e_lora.yaml or fix --e2e-lora")
+    keep = _FirstCases(seed[0], sheet_cases)
     report = run_benchmark(
         default_variants(model, lora, motion={"render": {"line_scale": line_scale, "hands": False, "face": False}},
                          pose_model=pose_model, pose_backbone={"rope_parts": rope_parts} if rope_parts != 1 else None,
@@ -61,12 +69,32 @@ def benchmark_cmd(
         seeds=list(seed), cases=cases, size=(size, size), frames=frames, scale=scale, span=span, background_kind=background,
         steps=steps,
         track=lambda jobs, what: track(jobs, description=what),
+        on_output=keep.add,
     )
     atomic_write_json(out, report)
     table = markdown_table(report)
+    if keep.cases:
+        sheet = write_image(out.with_suffix(".png"), benchmark_sheet(keep.cases, keep.outputs))
+        table += f"\n![what each variant drew for the first {len(keep.cases)} cases of seed {seed[0]}]({sheet.name})\n"
     atomic_write_text(out.with_suffix(".md"), table)
-    out_console.print(table)
+    out_console.print(table, markup=False)
     print(result_line(report))
+
+
+class _FirstCases:
+    """Keeps the outputs of the first ``count`` cases of one seed, for the picture."""
+
+    def __init__(self, seed: int, count: int) -> None:
+        self.seed, self.count = seed, count
+        self.cases: list[Any] = []
+        self.outputs: dict[str, list[Any]] = {}
+
+    def add(self, variant: str, seed: int, index: int, case: Any, output: Any) -> None:
+        if seed != self.seed or index >= self.count:
+            return
+        if index == len(self.cases):
+            self.cases.append(case)
+        self.outputs.setdefault(variant, []).append(output)
 
 
 @toy_app.command("bundle")
