@@ -32,7 +32,8 @@ def benchmark_sheet(cases: list[Any], outputs: dict[str, list[Video]], *, frames
     for i, case in enumerate(cases):
         rows = {"reference": Video(case.reference.pixels[None], 1.0), "driving": case.driving.video,
                 "target": case.target.video, **{name: videos[i] for name, videos in outputs.items()}}
-        grid = contact_sheet(list(rows.values()), columns=frames, height=height, gap=2).pixels
+        big = [Video(v.frames.repeat_interleave(scale, -2).repeat_interleave(scale, -1), v.fps) for v in rows.values()]
+        grid = contact_sheet(big, columns=frames, height=height, gap=2).pixels  # hard pixel edges, no resampling
         blocks.append(_with_labels(grid, list(rows), height, gap=2))
     width = blocks[0].shape[-1]
     spaced = [part for b in blocks for part in (b, torch.ones(3, 8, width))][:-1]
