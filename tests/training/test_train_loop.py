@@ -297,6 +297,11 @@ def test_recipe_export_turns_checkpoints_into_loadable_outputs(tmp_path: Path, t
     res = kit.cli("recipe", "export", str(tmp_path / "full.yaml"), str(tmp_path / "m2"))
     assert res.returncode == 2 and "not a complete training checkpoint" in res.stderr
     assert not (tmp_path / "m2" / "model").exists()
+    (tmp_path / "keep").mkdir()
+    (tmp_path / "keep" / "notes.txt").write_text("mine")
+    res = kit.cli("recipe", "export", str(tmp_path / "full.yaml"), str(first), "--out", str(tmp_path / "keep"))
+    assert res.returncode == 2 and "is not a model folder" in res.stderr
+    assert [p.name for p in (tmp_path / "keep").iterdir()] == ["notes.txt"]  # nothing replaced
 
 
 def test_two_processes_with_accelerate_launch(tmp_path: Path, make_clips, tiny_wan: Path, train_plugins, kit) -> None:

@@ -52,9 +52,15 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path | None, load_backb
             f"{str(ckpt)!r} holds LoRA adapters but no {LORA_FILE} (it was written with checkpoint_lora: false)",
             "resume the run with checkpoint_lora: true; its next checkpoint will hold the file",
         )
+    folder = Path(out) if out is not None else ckpt / "model"
+    if folder.is_file() or (folder.is_dir() and any(folder.iterdir()) and not (folder / "model_index.json").is_file()):
+        raise InputError(
+            f"{str(folder)!r} exists and is not a model folder; exporting replaces the whole folder",
+            "pass a new folder (or an earlier export to replace) as --out",
+        )
     backbone = load_backbone()
     load_weights(backbone, ckpt)
-    return Path(backbone.save_pretrained(Path(out) if out is not None else ckpt / "model"))
+    return Path(backbone.save_pretrained(folder))
 
 
 def _holds_lora(ckpt: Path) -> bool:
