@@ -367,17 +367,51 @@ def validate(data: dict[str, Any], *, file: str | None = None, registry: Any = N
     return Recipe(data=data, parts=parts, stages=stages)
 
 
+def _check_new_inputs_used(data: dict[str, Any], keys: list[str], declared: set[str], file: str | None) -> None:
+    """An override that adds an input nothing refers to (``--set inputs.refernce=...``) is a typo
+    or a recipe that takes no such input: say so instead of ignoring it."""
+    used: set[str] = set()
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            for v in node.values():
+                collect(v)
+        elif isinstance(node, list):
+            for v in node:
+                collect(v)
+        elif isinstance(node, str):
+            used.update(m.group(1) for m in re.finditer(r"\$\{\s*inputs\.([A-Za-z0-9_-]+)", node))
+
+    collect(data)
+    for key in keys:
+        parts = key.split(".")
+        if parts[0] != "inputs" or len(parts) < 2 or parts[1] in declared or parts[1] in used:
+            continue
+        known = sorted(declared)
+        match = closest(parts[1], known)
+        raise RecipeError(
+            f"--set {key}: the recipe has no input {parts[1]!r} (nothing in it refers to ${{inputs.{parts[1]}}})",
+            f"did you mean inputs.{match}?" if match else (f"its inputs: {', '.join(known)}" if known else "it takes no inputs"),
+            file=file,
+            key=key,
+        )
+
+
 def load_recipe(path: str | os.PathLike[str], overrides: list[str] | dict[str, Any] | None = None, *, registry: Any = None) -> Recipe:
     """Load, merge, override, interpolate and validate a recipe file."""
     p = Path(path)
     file = str(p)
     data = _load_with_extends(p)
+    declared = set(data.get("inputs") or {}) if isinstance(data.get("inputs"), dict) else set()
     if isinstance(overrides, dict):
         for k, v in overrides.items():
             apply_value(data, k, v, file)
+        keys = list(overrides)
     else:
         for o in overrides or []:
             apply_override(data, o, file)
+        keys = [o.split("=", 1)[0].strip() for o in overrides or []]
+    _check_new_inputs_used(data, keys, declared, file)
     # plugins first: a missing distribution explains most other failures (unknown parts, env vars)
     check_requires(data.get("requires"), file)
     data = interpolate(data, recipe_dir=p.resolve().parent, file=file)

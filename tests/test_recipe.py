@@ -52,6 +52,20 @@ def test_extends_deep_merges_and_overrides_apply(tmp_path: Path, recipe: Path) -
     assert r.parts["composer"].use == "temporal" and r.stages[0].params["max_frames"] == 5
 
 
+def test_overriding_an_input_nothing_uses_is_an_error(recipe: Path, tmp_path: Path) -> None:
+    """A misspelt or foreign input would otherwise be ignored and the run would use the recipe's own."""
+    with pytest.raises(RecipeError, match="no input 'refrence'") as err:
+        load_recipe(recipe, ["inputs.refrence=me.png"])
+    assert err.value.hint == "did you mean inputs.reference?"
+    with pytest.raises(RecipeError, match="no input 'size'"):
+        load_recipe(recipe, {"inputs.size": 64})
+    assert load_recipe(recipe, ["inputs.reference=me.png"]).stages[0].params["reference"] == "me.png"
+    uses_new = _write(tmp_path, recipe.read_text().replace('"${inputs.driving}"', '"${inputs.clip}"'))
+    assert load_recipe(uses_new, ["inputs.clip=d.mp4"]).stages[0].params["driving"] == "d.mp4"  # referred to: fine
+    out = run_cli("recipe", "validate", str(recipe), "--set", "inputs.refrence=me.png")
+    assert out.returncode == 2 and "inputs.reference" in out.stderr
+
+
 def test_extends_cycle_is_reported(tmp_path: Path) -> None:
     _write(tmp_path, "extends: b.yaml\nmotionctx: 1\n", "a.yaml")
     _write(tmp_path, "extends: a.yaml\n", "b.yaml")
