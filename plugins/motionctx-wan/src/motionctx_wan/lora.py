@@ -90,7 +90,10 @@ def _read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any] | None]:
             header = fh.metadata() or {}
             tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open has no items()
     except Exception as exc:  # noqa: BLE001 - any failure to read is a weights problem
-        raise WeightsError(f"LoRA file {path} is not a readable safetensors file ({exc})") from exc
+        raise WeightsError(
+            f"LoRA file {path} is not a readable safetensors file ({exc})",
+            "pass the lora.safetensors a training run wrote (or a diffusers-format LoRA); a truncated copy must be copied again",
+        ) from exc
     raw = header.get("lora_adapter_metadata")
     meta = None
     if raw:
