@@ -28,10 +28,9 @@ HERE = Path(__file__).resolve().parent
 
 def build(root: Path, clips: int) -> tuple[Path, Path]:
     """A tiny Wan folder and a manifest of moving-square clips (all 32x32, 9 frames)."""
-    from motionctx_wan.tiny import build_tiny_wan
-
     from motionctx.io import write_video
     from motionctx.types import Video
+    from motionctx_wan.tiny import build_tiny_wan
 
     model = build_tiny_wan(root / "wan", "i2v", seed=0)
     lines = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -84,7 +84,7 @@ def describe_part(cls: Any, provider: str) -> dict[str, Any]:
 
 @handle_errors
 def parts_cmd(
-    kind: Optional[str] = typer.Argument(None, help="only this kind (backbone, composer, ...)"),
+    kind: str | None = typer.Argument(None, help="only this kind (backbone, composer, ...)"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """List parts with their Config fields, types, defaults and docs."""
@@ -139,7 +139,7 @@ def recipe_show(file: Path, set_: list[str] = typer.Option([], "--set", help=SET
 def recipe_run(
     file: Path,
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="output folder (default: the recipe's `output`)"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="output folder (default: the recipe's `output`)"),
     no_progress: bool = typer.Option(False, "--no-progress", help="hide progress bars"),
 ) -> None:
     """Run every stage of a recipe."""
@@ -160,7 +160,7 @@ def recipe_run(
 def recipe_export(
     file: Path,
     checkpoint: Path = typer.Argument(..., help="a step-NNNNNNNN folder of the recipe's training run"),
-    out: Optional[Path] = typer.Option(
+    out: Path | None = typer.Option(
         None, "--out", help="LoRA file or model folder to write (default: the checkpoint's own LoRA file, or <checkpoint>/model)"
     ),
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),

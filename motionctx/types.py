@@ -15,7 +15,7 @@ from motionctx.errors import InputError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["Image", "Video", "Skeleton", "PoseSequence", "Region", "Composite", "Sample", "Geometry"]
+__all__ = ["Composite", "Geometry", "Image", "PoseSequence", "Region", "Sample", "Skeleton", "Video"]
 
 
 def _check_pixels(t: Any, what: str, ndim: int, layout: str) -> None:

@@ -33,7 +33,7 @@ def test_readme_python_example_runs(tmp_path) -> None:
     import subprocess
     import sys
 
-    block = re.search(r"```python\n(.*?)```", (REPO / "README.md").read_text(), re.S).group(1)
+    block = re.search(r"```python\n(.*?)```", (REPO / "README.md").read_text(), re.DOTALL).group(1)
     script = tmp_path / "readme_example.py"
     script.write_text(block.replace('"recipes/', f'"{REPO}/recipes/'))
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal, Optional
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
@@ -23,8 +23,8 @@ class ComposeStage(Stage):
     class Config(PartConfig):
         reference: str = Field(description="reference image path")
         driving: str = Field(description="driving video path")
-        size: Optional[tuple[int, int]] = Field(None, description="target size [H, W]; default: the reference's")
-        max_frames: Optional[int] = Field(None, ge=1, description="use at most this many driving frames")
+        size: tuple[int, int] | None = Field(None, description="target size [H, W]; default: the reference's")
+        max_frames: int | None = Field(None, ge=1, description="use at most this many driving frames")
         seed: int = Field(0, description="seed for training-time augmentation when train is true")
         train: bool = Field(False, description="apply the motion source's training augmentation")
 
@@ -72,14 +72,14 @@ class AnimateStage(Stage):
         steps: int = Field(30, ge=1, description="denoising steps")
         guidance: float = Field(5.0, ge=0.0, description="classifier-free guidance scale (1 = off)")
         negative_prompt: str = Field("", description="negative prompt for guidance")
-        prompt: Optional[str] = Field(None, description="fixed prompt; default: the text guider's description")
+        prompt: str | None = Field(None, description="fixed prompt; default: the text guider's description")
         seed: int = Field(0, description="random seed (segment i uses seed + i)")
-        size: Optional[tuple[int, int]] = Field(None, description="output size [H, W]; default: the reference's")
-        area: Optional[int] = Field(
+        size: tuple[int, int] | None = Field(None, description="output size [H, W]; default: the reference's")
+        area: int | None = Field(
             None, ge=64, description="without size: scale the reference to about this many pixels, aspect kept"
         )
-        max_frames: Optional[int] = Field(None, ge=1, description="use at most this many driving frames")
-        segment_frames: Optional[int] = Field(
+        max_frames: int | None = Field(None, ge=1, description="use at most this many driving frames")
+        segment_frames: int | None = Field(
             None, ge=1, description="frames per sampled segment for long clips (null: the backbone's max_frames)"
         )
         carry: Literal["last_frame", "reference"] = Field(

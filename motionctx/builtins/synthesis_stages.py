@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Optional, Union
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
@@ -25,18 +25,18 @@ class SynthesizeStage(Stage):
 
     class Config(PartConfig):
         manifest: str = Field(description="JSONL of driving clips (one {path, caption?} per line)")
-        references: Union[str, list[str]] = Field(description="folder of reference images, a JSONL manifest, or a list")
+        references: str | list[str] = Field(description="folder of reference images, a JSONL manifest, or a list")
         per_clip: int = Field(1, ge=1, description="references animated per driving clip")
         folder: str = Field("synth", description="output folder inside the run's output folder")
         backbone: str = Field("teacher", description="part slot of the pose-based backbone (with its LoRA)")
         motion: str = Field("teacher_motion", description="part slot of the pose motion source")
         composer: str = Field("composer", description="part slot of the composer")
-        text: Optional[str] = Field("text", description="part slot of the text guider (null: no prompt)")
+        text: str | None = Field("text", description="part slot of the text guider (null: no prompt)")
         steps: int = Field(30, ge=1, description="denoising steps")
         guidance: float = Field(5.0, ge=0.0, description="classifier-free guidance scale")
-        size: Optional[tuple[int, int]] = Field(None, description="output size [H, W]; default: each reference's")
-        area: Optional[int] = Field(None, ge=64, description="without size: scale references to about this many pixels")
-        max_frames: Optional[int] = Field(None, ge=1, description="use at most this many driving frames")
+        size: tuple[int, int] | None = Field(None, description="output size [H, W]; default: each reference's")
+        area: int | None = Field(None, ge=64, description="without size: scale references to about this many pixels")
+        max_frames: int | None = Field(None, ge=1, description="use at most this many driving frames")
         seed: int = Field(0, description="seed for pairing and sampling")
 
     def required_slots(self) -> tuple[str, ...]:

@@ -15,12 +15,11 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("cv2")
 
+from motionctx.errors import WeightsError
+from motionctx.types import Video
 from motionctx_dwpose import runner
 from motionctx_dwpose.estimator import DWPoseEstimator
 from motionctx_dwpose.testing import build_detector, build_pose, detector_raw
-
-from motionctx.errors import WeightsError
-from motionctx.types import Video
 
 H, W = 320, 480  # not square: the letterbox ratio is 640 / 480 and the bottom is padding
 RATIO = min(640 / H, 640 / W)

@@ -14,14 +14,14 @@ import sys
 from pathlib import Path
 
 import torch
-from motionctx_toy.seeds import HELDOUT_START
-from motionctx_toy.sensitivity import motion_sensitivity
-from motionctx_toy.world import ToyWorld
 
 from motionctx import build_part
 from motionctx.engines.training.checkpoint import load_weights
 from motionctx.errors import MotionctxError
 from motionctx.types import Video
+from motionctx_toy.seeds import HELDOUT_START
+from motionctx_toy.sensitivity import motion_sensitivity
+from motionctx_toy.world import ToyWorld
 
 RENDER = {"hands": False, "face": False}
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from motionctx_toy import cross_identity_case, write_toy_assets
-from motionctx_toy.assets import read_sidecar
 
 from motionctx.io import read_image, read_video
 from motionctx.plugins import build_part
 from motionctx.pose import load_poses
+from motionctx_toy import cross_identity_case, write_toy_assets
+from motionctx_toy.assets import read_sidecar
 
 
 def test_write_toy_assets(tmp_path: Path) -> None:

@@ -7,6 +7,9 @@ import math
 
 import pytest
 import torch
+
+from motionctx.errors import InputError
+from motionctx.types import Video
 from motionctx_toy import ToyWorld
 from motionctx_toy.metrics import (
     MAX_PSNR,
@@ -20,9 +23,6 @@ from motionctx_toy.metrics import (
     silhouette_iou,
     ssim,
 )
-
-from motionctx.errors import InputError
-from motionctx.types import Video
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from motionctx_toy.model import build_toy_model
-from motionctx_toy.vae import PackedVideoAutoencoder
 
 from motionctx import build_part
 from motionctx.io import read_jsonl, read_video
 from motionctx.recipe import load_recipe
 from motionctx.testing import random_image, random_video
+from motionctx_toy.model import build_toy_model
+from motionctx_toy.vae import PackedVideoAutoencoder
 
 
 def test_packing_is_lossless_and_saves(tmp_path: Path) -> None:
@@ -112,11 +112,10 @@ def test_bundle_copies_model_lora_and_training_summary(toy_model: Path, tmp_path
     import json
     import shutil
 
-    from motionctx_toy import bundling
-    from motionctx_toy.bundling import bundle_model
-
     from motionctx.errors import InputError
     from motionctx.io import append_jsonl
+    from motionctx_toy import bundling
+    from motionctx_toy.bundling import bundle_model
 
     logs = tmp_path / "train"
     logs.mkdir()
@@ -191,11 +190,10 @@ def test_toy_dataset_stage_frames_clips_as_asked(tmp_path: Path) -> None:
 def test_toy_dataset_reference_stills(tmp_path: Path) -> None:
     """With ``references``, each one-character clip gets a still of its own character and
     background in another pose and place, listed as the manifest's reference (pairs get none)."""
-    from motionctx_toy.assets import read_sidecar
-    from motionctx_toy.dataset import write_toy_dataset
-
     from motionctx.engines.training.manifest import read_manifest
     from motionctx.io import read_image
+    from motionctx_toy.assets import read_sidecar
+    from motionctx_toy.dataset import write_toy_dataset
 
     manifest = write_toy_dataset(tmp_path, 6, size=(32, 32), frames=5, pairs=0.3, references=True)
     entries = {e.id: e for e in read_manifest(manifest)}
@@ -241,11 +239,10 @@ def test_toy_dataset_mixes_in_skeleton_views(tmp_path: Path) -> None:
 def test_toy_dataset_writes_split_screen_panels(tmp_path: Path) -> None:
     """``panels`` clips are the right half of a pair clip, with the left half as their driving video,
     listed as the manifest entry's driving video."""
+    from motionctx.engines.training.manifest import read_manifest
     from motionctx_toy.clip import render_spec
     from motionctx_toy.dataset import write_toy_dataset
     from motionctx_toy.world import ToyWorld
-
-    from motionctx.engines.training.manifest import read_manifest
 
     manifest = write_toy_dataset(tmp_path, 10, size=(32, 32), frames=3, pairs=0.3, panels=0.4)
     lines = read_jsonl(manifest)
@@ -266,12 +263,11 @@ def test_toy_dataset_writes_split_screen_panels(tmp_path: Path) -> None:
 def test_toy_dataset_writes_cross_identity_cases(tmp_path: Path) -> None:
     """``cases`` entries are training-split cross-identity cases laid out as the benchmark's: A doing
     M as the clip, B doing M as the driving video with B's keypoints, a still of A as the reference."""
-    from motionctx_toy.dataset import write_toy_dataset
-    from motionctx_toy.world import ToyWorld
-
     from motionctx.engines.training.manifest import read_manifest
     from motionctx.io import read_image
     from motionctx.pose import load_poses
+    from motionctx_toy.dataset import write_toy_dataset
+    from motionctx_toy.world import ToyWorld
 
     manifest = write_toy_dataset(tmp_path, 8, size=(32, 32), frames=3, pairs=0.25, cases=0.5)
     lines = read_jsonl(manifest)

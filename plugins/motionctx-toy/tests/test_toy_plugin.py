@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
-from motionctx_toy import ToyWorld
-from motionctx_toy.assets import save_clip
-from motionctx_toy.parts import ToyCaptionGuider, ToyTruthEstimator
 
 from motionctx.errors import InputError
 from motionctx.plugins import load_plugins
 from motionctx.types import Video
+from motionctx_toy import ToyWorld
+from motionctx_toy.assets import save_clip
+from motionctx_toy.parts import ToyCaptionGuider, ToyTruthEstimator
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+
+from motionctx.errors import InputError
 from motionctx_toy import (
     FAMILIES,
     HELDOUT_START,
@@ -21,8 +23,6 @@ from motionctx_toy import (
 from motionctx_toy.metrics import foreground_mask
 from motionctx_toy.posing import pose
 from motionctx_toy.skeletons import KEYPOINTS, skeleton_for
-
-from motionctx.errors import InputError
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -18,12 +18,12 @@ def benchmark_cmd(
     out: Path = typer.Option(Path("outputs/toy_benchmark/report.json"), "--out", help="report JSON (a .md table is written beside it)"),
     seed: list[int] = typer.Option([0, 1, 2], "--seed", help="benchmark seed (repeatable); each gives its own held-out cases"),
     cases: int = typer.Option(16, "--cases", min=1, help="cases per seed"),
-    model: Optional[Path] = typer.Option(None, "--model", help="toy pipeline folder (default: the bundled model)"),
-    lora: Optional[Path] = typer.Option(None, "--lora", help="pose LoRA (default: the bundled one)"),
-    pose_model: Optional[Path] = typer.Option(
+    model: Path | None = typer.Option(None, "--model", help="toy pipeline folder (default: the bundled model)"),
+    lora: Path | None = typer.Option(None, "--lora", help="pose LoRA (default: the bundled one)"),
+    pose_model: Path | None = typer.Option(
         None, "--pose-model", help="also score a model fully trained on the pose layout, without LoRA (variant pose_full)"
     ),
-    e2e_lora: Optional[Path] = typer.Option(
+    e2e_lora: Path | None = typer.Option(
         None, "--e2e-lora", help="also score an end-to-end LoRA: the raw driving clip as the motion signal (variant e2e)"
     ),
     steps: int = typer.Option(20, "--steps", min=1, help="denoising steps"),
@@ -31,7 +31,7 @@ def benchmark_cmd(
     frames: int = typer.Option(9, "--frames", help="frames per case"),
     scale: float = typer.Option(1.0, "--scale", help="framing: character size, as the model was trained"),
     span: float = typer.Option(1.0, "--span", help="framing: how far motions travel, as the model was trained"),
-    background: Optional[str] = typer.Option(None, "--background", help="force one background kind (plain, stripes, ...)"),
+    background: str | None = typer.Option(None, "--background", help="force one background kind (plain, stripes, ...)"),
     line_scale: float = typer.Option(0.25, "--line-scale", help="skeleton stroke scale (as in training)"),
     rope_parts: int = typer.Option(
         1, "--rope-parts", min=1, help="the pose models' backbone rope_parts, as trained (2: halves share positions)"
@@ -101,7 +101,7 @@ class _FirstCases:
 @handle_errors
 def bundle_cmd(
     models: Path = typer.Option(Path("outputs/toy"), "--models", help="the toy recipes' output folder (TOY_OUTPUT)"),
-    dest: Optional[Path] = typer.Option(None, "--dest", help="where to write the bundle (default: the package's bundled/)"),
+    dest: Path | None = typer.Option(None, "--dest", help="where to write the bundle (default: the package's bundled/)"),
 ) -> None:
     """Bundle the model trained by recipes/toy/ (pretrain_i2v + train_pose) with its training summary."""
     from motionctx_toy.bundled import BUNDLED

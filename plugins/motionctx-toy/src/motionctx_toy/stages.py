@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal, Optional
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -27,7 +27,7 @@ class ToyModelStage(Stage):
         num_attention_heads: int = Field(4, ge=1, description="attention heads")
         attention_head_dim: int = Field(32, ge=8, description="width of one head")
         ffn_dim: int = Field(512, ge=8, description="feed-forward width")
-        latent_std: Optional[float] = Field(
+        latent_std: float | None = Field(
             2.0, gt=0, description="one latent scale for every DCT coefficient (None: each scaled to unit variance)"
         )
 
