@@ -26,8 +26,8 @@ LORA_FILE = "lora.safetensors"
 def export_checkpoint(checkpoint: str | Path, out: str | Path | None, load_backbone: Callable[[], Any]) -> Path:
     """Export ``checkpoint``; returns the LoRA file or model folder written (or found).
 
-    ``out`` is where to write: for a LoRA checkpoint a file (a folder gets ``lora.safetensors``
-    inside; None returns the checkpoint's own file), for a full fine-tune a model folder (None
+    ``out`` is where to write: for a LoRA checkpoint a ``.safetensors`` file (anything else is a
+    folder that gets ``lora.safetensors`` inside; None returns the checkpoint's own file), for a full fine-tune a model folder (None
     means ``<checkpoint>/model``). ``load_backbone`` returns the backbone loaded from the model the
     run started from; it is called only for full fine-tunes.
     """
@@ -42,7 +42,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path | None, load_backb
         if out is None:
             return lora
         target = Path(out)
-        if target.is_dir():
+        if target.is_dir() or target.suffix != ".safetensors":
             target = target / LORA_FILE
         with atomic_path(target) as tmp:
             shutil.copyfile(lora, tmp)
