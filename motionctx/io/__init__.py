@@ -1,6 +1,6 @@
 """Reading and writing videos, images and manifests; atomic writes."""
 
-from motionctx.io.atomic import atomic_dir, atomic_path, atomic_write_bytes, atomic_write_json, atomic_write_text
+from motionctx.io.atomic import atomic_dir, atomic_path, atomic_write_bytes, atomic_write_json, atomic_write_text, check_replaceable
 from motionctx.io.manifest import append_jsonl, read_jsonl
 from motionctx.io.video import read_image, read_video, write_image, write_video
 
@@ -11,6 +11,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "check_replaceable",
     "read_image",
     "read_jsonl",
     "read_video",

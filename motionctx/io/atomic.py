@@ -65,6 +65,20 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+def check_replaceable(path: str | os.PathLike[str], marker: str, flag: str) -> None:
+    """Refuse to let :func:`atomic_dir` replace ``path`` unless it is absent, empty or holds
+    ``marker`` (the file an earlier output of the same kind has): a mistyped output flag must not
+    delete a folder of other things. ``flag`` names the option to fix in the error."""
+    from motionctx.errors import InputError
+
+    target = Path(path)
+    if target.is_file() or (target.is_dir() and any(target.iterdir()) and not (target / marker).is_file()):
+        raise InputError(
+            f"{str(target)!r} exists and is not an earlier output of this command (no {marker}); it would be replaced whole",
+            f"pass a new folder (or an earlier output to replace) as {flag}",
+        )
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (fsync before rename)."""
     with atomic_path(path) as tmp:

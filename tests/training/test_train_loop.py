@@ -302,7 +302,7 @@ def test_recipe_export_turns_checkpoints_into_loadable_outputs(tmp_path: Path, t
     (tmp_path / "keep").mkdir()
     (tmp_path / "keep" / "notes.txt").write_text("mine")
     res = kit.cli("recipe", "export", str(tmp_path / "full.yaml"), str(first), "--out", str(tmp_path / "keep"))
-    assert res.returncode == 2 and "is not a model folder" in res.stderr
+    assert res.returncode == 2 and "is not an earlier output" in res.stderr
     assert [p.name for p in (tmp_path / "keep").iterdir()] == ["notes.txt"]  # nothing replaced
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from motionctx.engines.training.checkpoint import META, load_weights
 from motionctx.errors import InputError
-from motionctx.io import atomic_path
+from motionctx.io import atomic_path, check_replaceable
 
 __all__ = ["export_checkpoint"]
 
@@ -53,11 +53,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path | None, load_backb
             "resume the run with checkpoint_lora: true; its next checkpoint will hold the file",
         )
     folder = Path(out) if out is not None else ckpt / "model"
-    if folder.is_file() or (folder.is_dir() and any(folder.iterdir()) and not (folder / "model_index.json").is_file()):
-        raise InputError(
-            f"{str(folder)!r} exists and is not a model folder; exporting replaces the whole folder",
-            "pass a new folder (or an earlier export to replace) as --out",
-        )
+    check_replaceable(folder, "model_index.json", "--out")
     backbone = load_backbone()
     load_weights(backbone, ckpt)
     return Path(backbone.save_pretrained(folder))

@@ -145,7 +145,7 @@ def test_bundle_copies_model_lora_and_training_summary(toy_model: Path, tmp_path
     assert (dest / "training.json").is_file()  # the earlier bundle is untouched
     with pytest.raises(InputError, match="no LoRA file"):
         bundle_model(toy_model, tmp_path / "missing.safetensors", {}, tmp_path / "other")
-    with pytest.raises(InputError, match="not a toy bundle"):  # never replaces a folder of other things
+    with pytest.raises(InputError, match="not an earlier output"):  # never replaces a folder of other things
         bundle_model(toy_model, lora, {}, logs)
     assert (logs / "metrics.jsonl").is_file()
 

@@ -46,16 +46,14 @@ def bundle_model(model: str | Path, lora: str | Path, logs: dict[str, str | Path
     folders (name -> folder). ``dest`` is replaced as a whole, atomically."""
     import shutil
 
-    from motionctx.io import atomic_dir, atomic_write_json
+    from motionctx.io import atomic_dir, atomic_write_json, check_replaceable
 
     model, lora, dest = Path(model), Path(lora), Path(dest)
     if not (model / "model_index.json").is_file():
         raise InputError(f"{model} is not a pipeline folder (no model_index.json)", "pass the trained model folder")
     if not lora.is_file():
         raise InputError(f"no LoRA file at {lora}", "pass the lora.safetensors the pose training wrote")
-    if dest.is_file() or (dest.is_dir() and any(dest.iterdir()) and not (dest / "training.json").is_file()):
-        raise InputError(f"{dest} exists and is not a toy bundle; bundling replaces the whole folder",
-                         "pass a new folder (or an earlier bundle to replace) as --dest")
+    check_replaceable(dest, "training.json", "--dest")
     summary = {name: training_summary(folder) for name, folder in logs.items()}
     with atomic_dir(dest) as tmp:
         shutil.copytree(model, tmp / "model")
