@@ -292,6 +292,8 @@ def test_recipe_export_turns_checkpoints_into_loadable_outputs(tmp_path: Path, t
     assert export_checkpoint(lora.checkpoint, None, lambda: None) == lora.checkpoint / "lora.safetensors"
     assert export_checkpoint(lora.checkpoint, tmp_path / "new", lambda: None) == tmp_path / "new" / "lora.safetensors"
     assert export_checkpoint(lora.checkpoint, tmp_path / "a.safetensors", lambda: None).is_file()
+    named = make_trainer(kit, tmp_path, tiny_wan, prepared, "named", steps=2, export="adapters.safetensors").run()
+    assert export_checkpoint(named.checkpoint, None, lambda: None) == named.checkpoint / "adapters.safetensors"
     bare = make_trainer(kit, tmp_path, tiny_wan, prepared, "bare", steps=2, checkpoint_lora=False).run()
     with pytest.raises(InputError, match="checkpoint_lora: false"):
         export_checkpoint(bare.checkpoint, tmp_path / "x.safetensors", lambda: None)

@@ -21,15 +21,17 @@ from motionctx.io import atomic_path, check_replaceable
 __all__ = ["export_checkpoint"]
 
 LORA_FILE = "lora.safetensors"
+#: the files every checkpoint has; any other ``.safetensors`` is its LoRA file (named by ``export``)
+OWN_FILES = ("trainable.safetensors", "ema.safetensors")
 
 
 def export_checkpoint(checkpoint: str | Path, out: str | Path | None, load_backbone: Callable[[], Any]) -> Path:
     """Export ``checkpoint``; returns the LoRA file or model folder written (or found).
 
     ``out`` is where to write: for a LoRA checkpoint a ``.safetensors`` file (anything else is a
-    folder that gets ``lora.safetensors`` inside; None returns the checkpoint's own file), for a full fine-tune a model folder (None
-    means ``<checkpoint>/model``). ``load_backbone`` returns the backbone loaded from the model the
-    run started from; it is called only for full fine-tunes.
+    folder that gets ``lora.safetensors`` inside; None returns the checkpoint's own file), for a
+    full fine-tune a model folder (None means ``<checkpoint>/model``). ``load_backbone`` returns
+    the backbone loaded from the model the run started from; it is called only for full fine-tunes.
     """
     ckpt = Path(checkpoint)
     if not (ckpt / META).is_file():
@@ -37,8 +39,8 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path | None, load_backb
             f"{str(ckpt)!r} is not a complete training checkpoint (no {META})",
             "pass a step-NNNNNNNN folder from the run's checkpoints/ folder",
         )
-    lora = ckpt / LORA_FILE
-    if lora.is_file():
+    lora = next((p for p in sorted(ckpt.glob("*.safetensors")) if p.name not in OWN_FILES), None)
+    if lora is not None:
         if out is None:
             return lora
         target = Path(out)
@@ -49,7 +51,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path | None, load_backb
         return target
     if _holds_lora(ckpt):
         raise InputError(
-            f"{str(ckpt)!r} holds LoRA adapters but no {LORA_FILE} (it was written with checkpoint_lora: false)",
+            f"{str(ckpt)!r} holds LoRA adapters but no LoRA file (it was written with checkpoint_lora: false)",
             "resume the run with checkpoint_lora: true; its next checkpoint will hold the file",
         )
     folder = Path(out) if out is not None else ckpt / "model"
