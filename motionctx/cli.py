@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -115,14 +117,25 @@ recipe_app = typer.Typer(help="Validate, show and run recipes.", no_args_is_help
 
 @recipe_app.command("validate")
 @handle_errors
-def recipe_validate(file: Path, set_: list[str] = typer.Option([], "--set", help=SET_HELP)) -> None:
+def recipe_validate(
+    file: Path,
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    check_files: bool = typer.Option(
+        False, "--check-files", help="also check that every file the recipe names exists (weights, pose files, inputs)"
+    ),
+) -> None:
     """Check a recipe (parts, parameters, requirements) without loading any weights."""
     from motionctx.recipe import load_recipe
 
     recipe = load_recipe(file, set_)
+    if check_files:
+        from motionctx.preflight import check_files as check
+
+        check(recipe)
     parts = ", ".join(f"{s}={p.use}" for s, p in recipe.parts.items())
     stages = ", ".join(s.name for s in recipe.stages)
-    out_console.print(f"[green]ok[/] {file}: parts {parts or '-'}; stages {stages or '-'}")
+    checked = "; every file it names exists" if check_files else ""
+    out_console.print(f"[green]ok[/] {file}: parts {parts or '-'}; stages {stages or '-'}{checked}")
 
 
 @recipe_app.command("show")
@@ -141,18 +154,43 @@ def recipe_run(
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
     output: Path | None = typer.Option(None, "--output", "-o", help="output folder (default: the recipe's `output`)"),
     no_progress: bool = typer.Option(False, "--no-progress", help="hide progress bars"),
+    force: bool = typer.Option(
+        False, "--force", help="write into an output folder that holds files motionctx did not write (same names are replaced)"
+    ),
 ) -> None:
-    """Run every stage of a recipe."""
-    from motionctx.pipeline import Pipeline
+    """Run every stage of a recipe. The outputs land in the output folder together with run.json."""
     from motionctx.recipe import load_recipe
 
-    recipe = load_recipe(file, set_)
-    pipeline = Pipeline(recipe, output_dir=output, progress=not no_progress, console=err_console)
+    _run_recipe(load_recipe(file, set_), output, no_progress, force)
+
+
+def _run_recipe(recipe: Any, output: Path | None, no_progress: bool, force: bool) -> None:
+    from motionctx.pipeline import Pipeline
+
+    pipeline = Pipeline(recipe, output_dir=output, progress=not no_progress, console=err_console, force=force)
     results = pipeline.run()
     for spec, result in zip(recipe.stages, results):
         for name, path in result.outputs.items():
             out_console.print(f"{spec.name}: {name} -> {path}")
     out_console.print(f"[green]done[/]: {pipeline.output_dir / 'run.json'}")
+
+
+@handle_errors
+def animate_cmd(
+    reference: Path = typer.Argument(..., help="the image to animate (a person, a character)"),
+    driving: Path = typer.Argument(..., help="the video whose motion it follows"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="output folder (default: the recipe's `output`)"),
+    recipe: Path | None = typer.Option(
+        None, "--recipe", "-r", help="a recipe with one animate stage (default: recipes/animate.yaml, the bundled toy model)"
+    ),
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    no_progress: bool = typer.Option(False, "--no-progress", help="hide progress bars"),
+    force: bool = typer.Option(False, "--force", help="write into an output folder that holds files motionctx did not write"),
+) -> None:
+    """Animate REFERENCE with the motion of DRIVING: the recipe's animate stage on these two files."""
+    from motionctx.oneline import animate_recipe
+
+    _run_recipe(animate_recipe(reference, driving, recipe, set_), output, no_progress, force)
 
 
 @recipe_app.command("export")
@@ -191,18 +229,57 @@ def create_app() -> typer.Typer:
     app.callback()(_root)
     app.command("plugins")(plugins_cmd)
     app.command("parts")(parts_cmd)
+    app.command("animate")(animate_cmd)
     app.add_typer(recipe_app, name="recipe")
     get_plugins().call_command_hooks(app)
     return app
 
 
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI on ``argv`` (default: ``sys.argv[1:]``) and return the exit code. The error
+    boundary: whatever escapes a command, or happens before one runs, is reported in one place."""
+    from motionctx.console import report
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    state["traceback"] = "--traceback" in args  # before the root callback runs: errors building the app
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            command = typer.main.get_command(create_app())
+            result = command.main(args=args, prog_name="motionctx", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        render_error(MotionctxError("aborted"))
+        return 1
+    except typer.TyperException as exc:  # usage errors: unknown option, bad value, missing argument
+        return _usage_error(exc)
+    except KeyboardInterrupt:
+        render_error(MotionctxError("interrupted"))
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the boundary: every exception is reported
+        return report(exc)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """Python warnings as the CLI's own one-line ``warning:`` (no source line)."""
+    warn(str(message))
+
+
+def _usage_error(exc: typer.TyperException) -> int:
+    """A command-line usage error (unknown option, bad value) as one error line and a hint."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # typer has printed the help already
+        return 2
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "motionctx"
+    render_error(MotionctxError(exc.format_message(), f"see `{path} --help`"))
+    return 2
+
+
 def main() -> None:
     """Console-script entry point."""
-    try:
-        create_app()()
-    except MotionctxError as exc:  # raised outside a decorated command (e.g. a plugin's command)
-        render_error(exc)
-        raise SystemExit(exc.exit_code) from None
+    raise SystemExit(run())
 
 
 if __name__ == "__main__":

@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from motionctx.errors import RecipeError
-from motionctx.io import atomic_write_json
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
-    from motionctx.parts import Part, StageResult
+    from motionctx.parts import Part, Stage, StageResult
     from motionctx.recipe import Recipe
     from motionctx.registry import Registry
 
@@ -34,6 +33,7 @@ class Pipeline:
         console: Console | None = None,
         output_dir: str | Path | None = None,
         progress: bool = True,
+        force: bool = False,
     ) -> None:
         from rich.console import Console
 
@@ -46,9 +46,12 @@ class Pipeline:
         self.console = console or Console(stderr=True, log_path=False)
         self.output_dir = Path(output_dir) if output_dir else recipe.output_dir
         self.show_progress = progress
+        self.force = force
         self._parts: dict[str, Part] = {}
         self._progress: Progress | None = None
         self.timings: dict[str, float] = {}
+        #: the recipe key of the running stage's parameters (``stages.0.with``), for error hints
+        self.stage_key = "stages.0.with"
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -110,15 +113,48 @@ class Pipeline:
             self.progress.advance(task)
 
     def run(self) -> list[StageResult]:
-        """Run every stage in order; write ``run.json`` in the output folder."""
+        """Run every stage in order; the outputs and ``run.json`` land in the output folder together
+        (see :mod:`motionctx.io.runfolder`). In a recipe of fresh-output stages (``compose``,
+        ``animate``) the weights the parts need are checked first, all at once (elsewhere a stage
+        may make them: a training chain); then every stage's input files."""
+        from motionctx.checks import check_writable_dir
+        from motionctx.engines.training.distributed import rank_and_world
+        from motionctx.io.runfolder import RunFolder
+        from motionctx.preflight import check_files
+
+        stages = [
+            (spec, self.registry.build("stage", spec.run, spec.params, where=f"stages.{spec.index}.with"))
+            for spec in self.recipe.stages
+        ]
+        if stages and all(stage.fresh_outputs for _, stage in stages):  # other stages may make the weights
+            check_files(self.recipe, registry=self.registry, output_dir=self.output_dir, inputs=False)
+        for _, stage in stages:
+            stage.check_inputs(self)
+        check_writable_dir(self.output_dir, "output folder")
+        staged = bool(stages) and all(stage.fresh_outputs for _, stage in stages)
+        rank, world = rank_and_world()
+        with RunFolder(self.output_dir, staged=staged, force=self.force, rank=rank, world=world) as folder:
+            work, target = folder.work, folder.target
+            self.output_dir = work
+            try:
+                results, record = self._run_stages(stages)
+                for entry, result in zip(record["stages"], results):  # paths as they are once in place
+                    result.outputs = {k: _moved(Path(v), work, target) for k, v in result.outputs.items()}
+                    entry["outputs"] = {k: str(v) for k, v in result.outputs.items()}
+                folder.commit(record)
+            finally:
+                self.output_dir = target
+        return results
+
+    def _run_stages(self, stages: list[tuple[Any, Stage]]) -> tuple[list[StageResult], dict[str, Any]]:
         results: list[StageResult] = []
         started = time.time()
         record: dict[str, Any] = {"recipe": self.recipe.data, "recipe_file": str(self.recipe.path or ""), "stages": []}
         with self.progress:
-            for spec in self.recipe.stages:
-                stage = self.registry.build("stage", spec.run, spec.params, where=f"stages.{spec.index}.with")
+            for spec, stage in stages:
                 self.console.log(f"[bold]stage {spec.index + 1}/{len(self.recipe.stages)}[/]: {spec.name}")
                 t0 = time.perf_counter()
+                self.stage_key = f"stages.{spec.index}.with"
                 stage.ensure_loaded()
                 result = stage.run(self)
                 seconds = round(time.perf_counter() - t0, 3)
@@ -129,14 +165,20 @@ class Pipeline:
                         "name": spec.name,
                         "run": spec.run,
                         "seconds": seconds,
-                        "outputs": {k: str(v) for k, v in result.outputs.items()},
+                        "outputs": {},
                         "metrics": result.metrics,
                     }
                 )
         record.update(timings=self.timings, started=started, environment=environment())
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(self.output_dir / "run.json", record)
-        return results
+        return results, record
+
+
+def _moved(path: Path, work: Path, target: Path) -> Path:
+    """Where ``path``, written under the staging folder ``work``, is once ``work`` becomes ``target``."""
+    try:
+        return target / path.relative_to(work)
+    except ValueError:
+        return path
 
 
 def environment() -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Recipes: YAML files that assemble a pipeline from parts (DESIGN section 5).
 
-Loading order: parse (``yaml.safe_load``) -> ``extends`` (deep merge, relative to the file; a part whose ``use`` changes is replaced whole) ->
+Loading order: parse (``yaml.SafeLoader`` under the limits of :mod:`motionctx.safeyaml`) -> ``extends`` (deep merge, relative to the file; a part whose ``use`` changes is replaced whole) ->
 ``--set`` overrides -> ``${...}`` interpolation -> schema check -> ``requires`` -> every part and
 stage resolved in the registry and its ``with:`` validated against the part's Config. No weights or
 heavy modules are loaded. Errors name the file, the key path, the bad value and what is allowed.
@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from motionctx import safeyaml
 from motionctx.errors import MissingDistributionError, MotionctxError, RecipeError
 from motionctx.suggest import closest
 
@@ -90,18 +91,23 @@ class Recipe:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise RecipeError(f"recipe file {str(path)!r} does not exist", "check the path", file=str(path))
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise RecipeError(f"invalid YAML: {where}{problem}", "fix the YAML syntax at that place", file=str(path)) from None
+    data = safeyaml.load_file(path)
+    if data is None:
+        raise RecipeError("the recipe is empty", "start it with `motionctx: 1`", file=str(path))
     if not isinstance(data, dict):
-        raise RecipeError(f"a recipe must be a mapping, got {type(data).__name__}", file=str(path))
+        raise RecipeError(
+            f"a recipe must be a mapping, got {type(data).__name__}", "start it with `motionctx: 1`", file=str(path)
+        )
     return data
+
+
+def _absolute(path: Path) -> Path:
+    """``path`` resolved, or only made absolute when it cannot be (a symlink loop: reading it
+    reports that)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +119,7 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    path = path.resolve()
+    path = _absolute(path)
     if path in seen:
         chain = " -> ".join(str(p) for p in (*seen, path))
         raise RecipeError(f"`extends` forms a cycle: {chain}", "remove one of the extends", file=str(path))
@@ -121,16 +127,29 @@ def _load_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any
     parents = data.pop("extends", None)
     if parents is None:
         return data
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) and p for p in parents):
+        raise RecipeError(
+            f"`extends` must be a file name or a list of them, got {parents!r}",
+            "write e.g. `extends: base.yaml` (relative to this recipe)", file=str(path), key="extends",
+        )  # fmt: skip
     merged: dict[str, Any] = {}
-    for parent in [parents] if isinstance(parents, str) else parents:
-        merged = _merge_recipes(merged, _load_with_extends(path.parent / parent, (*seen, path)))
-    return _merge_recipes(merged, data)
+    for parent in parents:
+        merged = _merge_recipes(merged, _load_with_extends(path.parent / parent, (*seen, path)), str(path))
+    return _merge_recipes(merged, data, str(path))
 
 
-def _merge_recipes(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+def _merge_recipes(base: dict[str, Any], over: dict[str, Any], file: str | None = None) -> dict[str, Any]:
     """``deep_merge``, except that a part whose ``use`` changes replaces the parent's entry whole
     (the parent's ``with:`` belongs to another part)."""
     base = copy.deepcopy(base)
+    for doc in (base, over):
+        if not isinstance(doc.get("parts") or {}, dict):
+            raise RecipeError(
+                "`parts` must be a mapping of slot -> {use, with}", "write e.g. `parts: {composer: {use: spatial}}`",
+                file=file, key="parts",
+            )  # fmt: skip
     for slot, spec in (over.get("parts") or {}).items():
         old = (base.get("parts") or {}).get(slot)
         if isinstance(old, dict) and isinstance(spec, dict) and "use" in spec and spec["use"] != old.get("use"):
@@ -138,9 +157,15 @@ def _merge_recipes(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]
     return deep_merge(base, over)
 
 
-def _parse_value(text: str) -> Any:
+def _parse_value(text: str, key: str, file: str | None) -> Any:
+    """A ``--set`` value as YAML (``2`` is a number, ``[1, 2]`` a list); text that is not YAML is
+    taken as a string, but a value beyond the YAML limits is an error."""
+    if text == "":
+        return ""
     try:
-        return yaml.safe_load(text) if text != "" else ""
+        return safeyaml.parse(text)
+    except safeyaml.LimitError as exc:
+        raise RecipeError(f"--set {key}: {exc.problem}", exc.hint, file=file, key=key) from None
     except yaml.YAMLError:
         return text
 
@@ -150,7 +175,7 @@ def apply_override(data: dict[str, Any], assignment: str, file: str | None = Non
     if "=" not in assignment:
         raise RecipeError(f"override {assignment!r} is not KEY=VALUE", "write e.g. --set parts.composer.use=temporal", file=file)
     key, raw = assignment.split("=", 1)
-    apply_value(data, key.strip(), _parse_value(raw), file)
+    apply_value(data, key.strip(), _parse_value(raw, key.strip(), file), file)
 
 
 def apply_value(data: dict[str, Any], key: str, value: Any, file: str | None = None) -> None:
@@ -164,12 +189,18 @@ def apply_value(data: dict[str, Any], key: str, value: Any, file: str | None = N
     elif isinstance(node, dict):
         node[last] = value
     else:
-        raise RecipeError(f"cannot set {key!r}: {'.'.join(parts[:-1])} is a {type(node).__name__}", file=file, key=key)
+        raise RecipeError(
+            f"cannot set {key!r}: {'.'.join(parts[:-1])} is a {type(node).__name__}",
+            "set a key inside a mapping or a list (see `motionctx recipe show`)", file=file, key=key,
+        )  # fmt: skip
 
 
 def _index(node: list[Any], part: str, key: str, file: str | None) -> int:
     if not part.lstrip("-").isdigit() or not -len(node) <= int(part) < len(node):
-        raise RecipeError(f"{part!r} is not an index of a list of {len(node)} items", file=file, key=key)
+        raise RecipeError(
+            f"{part!r} is not an index of a list of {len(node)} items", f"use 0 to {len(node) - 1}" if node else
+            "the list is empty", file=file, key=key,
+        )  # fmt: skip
     return int(part)
 
 
@@ -182,7 +213,10 @@ def _child(node: Any, part: str, key: str, file: str | None, create: bool = Fals
                 raise KeyError(part)
             node[part] = {}
         return node[part]
-    raise RecipeError(f"{key!r} does not lead into a mapping or list", file=file, key=key)
+    raise RecipeError(
+        f"{key!r} does not lead into a mapping or list", "check the key path with `motionctx recipe show`",
+        file=file, key=key,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- interpolation
@@ -205,7 +239,10 @@ def interpolate(data: dict[str, Any], *, recipe_dir: Path | None, file: str | No
 
     def resolve_str(s: str, key: str, depth: int = 0) -> Any:
         if depth > 10:
-            raise RecipeError("interpolation is nested too deeply (a reference cycle?)", file=file, key=key)
+            raise RecipeError(
+                "interpolation is nested too deeply (a reference cycle?)", "make the ${...} references end in a value",
+                file=file, key=key,
+            )  # fmt: skip
         whole = _REF.fullmatch(s)
 
         def one(expr: str) -> Any:
@@ -258,12 +295,18 @@ def check_requires(requires: Any, file: str | None) -> None:
     if requires in (None, []):
         return
     if not isinstance(requires, list):
-        raise RecipeError("`requires` must be a list of distribution requirements", file=file, key="requires")
+        raise RecipeError(
+            "`requires` must be a list of distribution requirements", "write e.g. `requires: [motionctx-wan>=0.1]`",
+            file=file, key="requires",
+        )  # fmt: skip
     for i, text in enumerate(requires):
         try:
             req = Requirement(str(text))
         except InvalidRequirement as exc:
-            raise RecipeError(f"{text!r} is not a valid requirement ({exc})", file=file, key=f"requires.{i}") from None
+            raise RecipeError(
+                f"{text!r} is not a valid requirement ({exc})", "write e.g. motionctx-wan>=0.1",
+                file=file, key=f"requires.{i}",
+            ) from None
         local = Path(__file__).resolve().parent.parent / "plugins" / req.name
         how = f"pip install -e {local}" if local.is_dir() else f"pip install '{req}'"
         try:
@@ -284,7 +327,10 @@ def _validate_part(
     from motionctx.errors import UnknownPartError
 
     if not isinstance(spec, dict) or "use" not in spec:
-        raise RecipeError(f"expected a mapping with `use:` (and optional `with:`), got {spec!r}", file=file, key=key)
+        raise RecipeError(
+            f"expected a mapping with `use:` (and optional `with:`), got {spec!r}"[:300],
+            "write e.g. {use: spatial, with: {...}}", file=file, key=key,
+        )  # fmt: skip
     extra = set(spec) - {"use", "with", "kind"}
     if extra:
         bad = sorted(extra)[0]
@@ -292,7 +338,10 @@ def _validate_part(
         raise RecipeError(f"unknown key {bad!r}", f"did you mean {match!r}?" if match else "allowed: use, with, kind", file=file, key=f"{key}.{bad}")
     use, params = spec["use"], spec.get("with") or {}
     if not isinstance(params, dict):
-        raise RecipeError(f"`with:` must be a mapping, got {params!r}", file=file, key=f"{key}.with")
+        raise RecipeError(
+            f"`with:` must be a mapping, got {params!r}"[:300], "write the parameters as {name: value, ...}",
+            file=file, key=f"{key}.with",
+        )  # fmt: skip
     try:
         cls = registry.get(kind, str(use))
     except UnknownPartError as exc:
@@ -309,6 +358,41 @@ def _validate_part(
         if child is not None:
             _validate_part(registry, child_kind, child, f"{key}.with.{field_name}", file)
     return str(use), dict(params)
+
+
+#: top-level key -> (allowed types, how to write it); absent or null is always allowed
+_TOP_LEVEL_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "name": ((str,), "a name, e.g. `name: my_run`"),
+    "description": ((str,), "one line of text"),
+    "output": ((str,), "a folder path, e.g. `output: outputs/my_run`"),
+    "inputs": ((dict,), "a mapping, e.g. `inputs: {reference: me.png}`"),
+    "requires": ((list,), "a list, e.g. `requires: [motionctx-wan>=0.1]`"),
+    "parts": ((dict,), "a mapping of slot -> {use, with}"),
+    "stages": ((list,), "a list of {run, with}"),
+}
+INT_RANGE = (-(2**63), 2**63 - 1)
+
+
+def _check_types(data: dict[str, Any], file: str | None) -> None:
+    """Top-level values of the right type; numbers anywhere finite and within 64 bits (a seed of
+    99999999999999999999999 would overflow deep inside a run)."""
+    import math
+
+    for k, (types, how) in _TOP_LEVEL_TYPES.items():
+        value = data.get(k)
+        if value is not None and not isinstance(value, types):
+            raise RecipeError(f"`{k}` must be {how.split(',')[0]}, got {value!r}"[:200], f"write {how}", file=file, key=k)
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        key, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((f"{key}.{k}" if key else str(k), v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((f"{key}.{i}", v) for i, v in enumerate(node))
+        elif isinstance(node, int) and not isinstance(node, bool) and not INT_RANGE[0] <= node <= INT_RANGE[1]:
+            raise RecipeError(f"{node} is out of range", "use a number that fits in 64 bits", file=file, key=key)
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise RecipeError(f"{node} is not a finite number", "use a finite number", file=file, key=key)
 
 
 def validate(data: dict[str, Any], *, file: str | None = None, registry: Any = None) -> Recipe:
@@ -328,10 +412,14 @@ def validate(data: dict[str, Any], *, file: str | None = None, registry: Any = N
         raise RecipeError(
             f"schema version must be {SCHEMA_VERSION}, got {version!r}", f"start the recipe with `motionctx: {SCHEMA_VERSION}`", file=file, key="motionctx"
         )
+    _check_types(data, file)
     check_requires(data.get("requires"), file)
     parts_data = data.get("parts") or {}
     if not isinstance(parts_data, dict):
-        raise RecipeError("`parts` must be a mapping of slot -> {use, with}", file=file, key="parts")
+        raise RecipeError(
+            "`parts` must be a mapping of slot -> {use, with}", "write e.g. `parts: {composer: {use: spatial}}`",
+            file=file, key="parts",
+        )  # fmt: skip
     parts: dict[str, PartSpec] = {}
     for slot, spec in parts_data.items():
         kind = spec.get("kind") if isinstance(spec, dict) else None
@@ -347,12 +435,18 @@ def validate(data: dict[str, Any], *, file: str | None = None, registry: Any = N
         parts[str(slot)] = PartSpec(str(slot), kind, use, params)
     stages_data = data.get("stages") or []
     if not isinstance(stages_data, list):
-        raise RecipeError("`stages` must be a list of {run, with}", file=file, key="stages")
+        raise RecipeError(
+            "`stages` must be a list of {run, with}", "write e.g. `stages: [{run: compose, with: {...}}]`",
+            file=file, key="stages",
+        )  # fmt: skip
     stages: list[StageSpec] = []
     for i, spec in enumerate(stages_data):
         key = f"stages.{i}"
         if not isinstance(spec, dict) or "run" not in spec:
-            raise RecipeError(f"expected a mapping with `run:`, got {spec!r}", file=file, key=key)
+            raise RecipeError(
+                f"expected a mapping with `run:`, got {spec!r}"[:300], "write e.g. {run: compose, with: {...}}",
+                file=file, key=key,
+            )  # fmt: skip
         name = spec.get("name") or spec["run"]
         use, params = _validate_part(registry, "stage", {"use": spec["run"], "with": spec.get("with") or {}}, key, file, "run")
         for slot in registry.build("stage", use, params).required_slots():

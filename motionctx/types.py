@@ -54,10 +54,16 @@ class Image:
 
 @dataclass(frozen=True)
 class Video:
-    """Frames float32 ``[T, 3, H, W]`` in [0, 1] plus their rate in frames per second."""
+    """Frames float32 ``[T, 3, H, W]`` in [0, 1] plus their rate in frames per second.
+
+    ``start`` is the index, in the file it was read from, of the first frame (0 for a whole video
+    or a cut that keeps its beginning): a keypoint file made from the whole video lines up with
+    any contiguous cut of it through it.
+    """
 
     frames: torch.Tensor
     fps: float = 16.0
+    start: int = 0
 
     def __post_init__(self) -> None:
         _check_pixels(self.frames, "Video", 4, "[T, 3, H, W]")
@@ -65,22 +71,26 @@ class Video:
             raise InputError("Video: has no frames", "check the file or the frame range you asked for")
         if not self.fps > 0:
             raise InputError(f"Video: fps must be positive, got {self.fps}")
+        if not isinstance(self.start, int) or self.start < 0:
+            raise InputError(f"Video: start must be a frame index >= 0, got {self.start!r}")
 
     @classmethod
-    def from_uint8(cls, array: Any, fps: float = 16.0) -> Video:
+    def from_uint8(cls, array: Any, fps: float = 16.0, start: int = 0) -> Video:
         """Build from a uint8 array or tensor ``[T, H, W, 3]``."""
         import torch
 
         t = torch.as_tensor(array)
         if t.ndim != 4 or t.shape[-1] != 3:
             raise InputError(f"Video.from_uint8: expected [T, H, W, 3], got {tuple(t.shape)}")
-        return cls(t.permute(0, 3, 1, 2).float().div(255.0).contiguous(), fps)
+        out = torch.empty((t.shape[0], 3, t.shape[1], t.shape[2]), dtype=torch.float32)
+        out.copy_(t.permute(0, 3, 1, 2))  # one float copy: long clips are large
+        return cls(out.div_(255.0), fps, start)
 
     def to_uint8(self) -> torch.Tensor:
         """Frames as uint8 ``[T, H, W, 3]`` (rounded)."""
         import torch
 
-        return self.frames.mul(255.0).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+        return self.frames.mul(255.0).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
 
     @property
     def num_frames(self) -> int:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 from motionctx.errors import InputError
 from motionctx.hookspecs import hookimpl
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
 
 
 def _size(text: str | None) -> tuple[int, int] | None:
@@ -17,7 +20,7 @@ def _size(text: str | None) -> tuple[int, int] | None:
     except ValueError:
         raise InputError(f"--size {text!r} is not HxW", "write e.g. --size 480x832 (height x width)") from None
     if h < 1 or w < 1:
-        raise InputError(f"--size {text!r} must be positive")
+        raise InputError(f"--size {text!r} must be positive", "write e.g. --size 480x832 (height x width)")
     return h, w
 
 
@@ -28,7 +31,15 @@ def _range(text: str | None) -> tuple[float, float] | None:
         low, high = (float(v) for v in text.split(","))
     except ValueError:
         raise InputError(f"--bone-scale {text!r} is not LOW,HIGH", "write e.g. --bone-scale 0.8,1.2") from None
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise InputError(f"--bone-scale {text!r} must be finite numbers", "write e.g. --bone-scale 0.8,1.2")
     return low, high
+
+
+def _fps(value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and 0 < value <= 1000):
+        raise InputError(f"--fps {value} is not a frame rate", "pass a number of frames per second, e.g. --fps 25")
+    return value
 
 
 def extract(
@@ -39,11 +50,13 @@ def extract(
     max_frames: int | None = None,
 ) -> dict[str, Any]:
     """Estimate the poses of ``video`` with part ``estimator`` and save them to ``out`` (NPZ)."""
+    from motionctx.checks import check_output_file
     from motionctx.io import read_video
     from motionctx.plugins import build_part
     from motionctx.pose.files import save_poses
     from motionctx.recipe import apply_override
 
+    check_output_file(out, "--out", (".npz",))
     params: dict[str, Any] = {}
     for assignment in with_:
         apply_override(params, assignment)
@@ -71,12 +84,15 @@ def render(
     import torch
     from pydantic import ValidationError
 
+    from motionctx.checks import check_canvas, check_output_file, read_keypoints
     from motionctx.io import write_video
-    from motionctx.pose.files import read_poses
     from motionctx.pose.pipeline import AugmentOptions, RenderOptions, prepare_poses, render_prepared
 
-    poses = read_poses(poses_path, size)
+    check_output_file(out, "--out", VIDEO_SUFFIXES)
+    poses = read_keypoints(poses_path, size)
     target = size or poses.size
+    check_canvas(target, "the skeleton video" + ("" if size else f" of pose file {str(poses_path)!r}"),
+                 "pass a smaller frame size with --size HxW")  # fmt: skip
     augment = None
     if bone_scale is not None or bbox_normalize:
         try:
@@ -110,7 +126,7 @@ def register_commands(cli: Any) -> None:
             ..., "--estimator", "-e", help="pose estimator part (see `motionctx parts pose_estimator`)"
         ),
         with_: list[str] = typer.Option([], "--with", help="estimator parameter KEY=VALUE (repeatable)"),
-        max_frames: int | None = typer.Option(None, "--max-frames", help="only the first N frames"),
+        max_frames: int | None = typer.Option(None, "--max-frames", min=1, help="only the first N frames"),
     ) -> None:
         """Estimate the poses in VIDEO and save them as NPZ."""
         info = extract(video, out, estimator, with_, max_frames)
@@ -126,7 +142,7 @@ def register_commands(cli: Any) -> None:
         fit: str = typer.Option("crop", "--fit", help="how poses reach --size: crop, pad or stretch"),
         bone_scale: str | None = typer.Option(None, "--bone-scale", help="random bone-length factors LOW,HIGH"),
         bbox_normalize: bool = typer.Option(False, "--bbox-normalize", help="map the clip's box onto the centre box"),
-        seed: int = typer.Option(0, "--seed", help="seed for the random augmentation"),
+        seed: int = typer.Option(0, "--seed", min=0, max=2**63 - 1, help="seed for the random augmentation"),
         hands: bool = typer.Option(True, "--hands/--no-hands", help="draw the hands"),
         face: bool = typer.Option(True, "--face/--no-face", help="draw the face"),
         confidence_colors: bool = typer.Option(False, "--confidence-colors", help="scale colours by score"),
@@ -134,10 +150,10 @@ def register_commands(cli: Any) -> None:
     ) -> None:
         """Render POSES as an OpenPose skeleton video."""
         if fit not in ("crop", "pad", "stretch"):
-            raise InputError(f"--fit {fit!r} is not one of crop, pad, stretch")
+            raise InputError(f"--fit {fit!r} is not one of crop, pad, stretch", "pass --fit crop, pad or stretch")
         path = render(
             poses, out, size=_size(size), bone_scale=_range(bone_scale), bbox_normalize=bbox_normalize, seed=seed,
-            fit=fit, options={"hands": hands, "face": face, "confidence_colors": confidence_colors}, fps=fps,
+            fit=fit, options={"hands": hands, "face": face, "confidence_colors": confidence_colors}, fps=_fps(fps),
         )  # fmt: skip
         out_console.print(f"wrote {path}")
 

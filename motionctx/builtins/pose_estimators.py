@@ -8,7 +8,7 @@ from pydantic import Field
 
 from motionctx.errors import InputError
 from motionctx.hookspecs import hookimpl
-from motionctx.parts import PartConfig, PoseEstimator
+from motionctx.parts import MissingFile, PartConfig, PoseEstimator
 
 if TYPE_CHECKING:
     from motionctx.types import PoseSequence, Video
@@ -21,12 +21,15 @@ class KeypointsFileEstimator(PoseEstimator):
     """Keypoints read from a file instead of estimated: our NPZ (any format) or OpenPose/DWPose
     JSON (a file or a folder of per-frame files; read as ``openpose_134``).
 
-    The file must have one entry per frame of the video. When the file's frame size differs from
-    the video's (same aspect ratio), coordinates are scaled to the video.
+    The file holds one entry per frame of the whole video it was made from; a cut of that video
+    (the first frames kept by ``max_frames`` or the frame rule, or a later chunk, see
+    :attr:`~motionctx.types.Video.start`) gets the entries of exactly its frames. When the file's
+    frame size differs from the video's (same aspect ratio), coordinates are scaled to the video.
     """
 
     name: ClassVar[str] = "keypoints_file"
     keypoint_format: ClassVar[str] = "openpose_134"
+    reads_pixels: ClassVar[bool] = False
 
     class Config(PartConfig):
         path: str = Field(
@@ -43,14 +46,22 @@ class KeypointsFileEstimator(PoseEstimator):
     def _read(self, size: tuple[int, int]) -> PoseSequence:
         from pathlib import Path
 
-        from motionctx.pose.files import read_poses
+        from motionctx.checks import read_keypoints
 
         p = Path(self.config.path)
         stamp = p.stat().st_mtime_ns if p.exists() else -1
         if self._cache is None or self._cache[:2] != (size, stamp):
-            poses = read_poses(p, size, coordinates=self.config.coordinates)
+            poses = read_keypoints(p, size, coordinates=self.config.coordinates)
             self._cache = (size, stamp, poses)
         return self._cache[2]
+
+    def missing_files(self) -> list[MissingFile]:
+        from pathlib import Path
+
+        if Path(self.config.path).exists():
+            return []
+        hint = "make one with `motionctx pose extract`"
+        return [MissingFile("keypoints_file path", self.config.path, hint, weights=False)]
 
     def estimate(self, video: Video) -> PoseSequence:
         import dataclasses
@@ -59,11 +70,15 @@ class KeypointsFileEstimator(PoseEstimator):
 
         poses = self._read(video.size)
         where = f"pose file {self.config.path!r}"
-        if poses.num_frames != video.num_frames:
+        first, stop = video.start, video.start + video.num_frames
+        if poses.num_frames < stop:
+            used = f"frames {first}..{stop - 1}" if first else f"its first {video.num_frames} frames"
             raise InputError(
-                f"{where} has {poses.num_frames} frames but the video has {video.num_frames}",
-                "use the pose file made from this video (or cut the video to the same frames)",
+                f"{where} has {poses.num_frames} frames but the video uses {used}",
+                "use the pose file made from this video (or a cut of the video that the file covers)",
             )
+        if (first, stop) != (0, poses.num_frames):
+            poses = dataclasses.replace(poses, keypoints=poses.keypoints[first:stop], scores=poses.scores[first:stop])
         (fh, fw), (vh, vw) = poses.size, video.size
         if (fh, fw) != (vh, vw):
             if abs((fw / fh) / (vw / vh) - 1) > ASPECT_TOLERANCE:

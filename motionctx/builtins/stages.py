@@ -13,32 +13,54 @@ if TYPE_CHECKING:
     from motionctx.pipeline import Pipeline
 
 
+class MediaInputs(PartConfig):
+    """Settings shared by stages that read a reference image and a driving video: the files and the
+    working size (see :func:`motionctx.engines.inputs.fit_inputs`)."""
+
+    reference: str = Field(description="reference image path")
+    driving: str = Field(description="driving video path")
+    size: tuple[int, int] | None = Field(None, description="working (output) size [H, W]; default: the reference's")
+    area: int | None = Field(
+        None, ge=64, description="without size: scale the reference to about this many pixels, aspect kept"
+    )
+    max_area: int | None = Field(
+        None, ge=64, description="without size or area: a larger reference is scaled down to about this many "
+        "pixels (default 1048576)"
+    )
+    driving_area: int | None = Field(
+        None, ge=64, description="decode driving frames at most this many pixels, aspect kept (default: 399360 "
+        "or the working area when larger)"
+    )
+    max_frames: int | None = Field(None, ge=1, description="use at most this many driving frames")
+
+
 class ComposeStage(Stage):
     """Build and save the in-context input without any model: the motion signal, the composite
     video (what the backbone would be given) and the prompt. Useful to check a recipe's parts."""
 
     name: ClassVar[str] = "compose"
     requires: ClassVar[tuple[str, ...]] = ("motion", "composer")
+    input_files: ClassVar[dict[str, str]] = {"reference": "image", "driving": "video"}
+    fresh_outputs: ClassVar[bool] = True
 
-    class Config(PartConfig):
-        reference: str = Field(description="reference image path")
-        driving: str = Field(description="driving video path")
-        size: tuple[int, int] | None = Field(None, description="target size [H, W]; default: the reference's")
-        max_frames: int | None = Field(None, ge=1, description="use at most this many driving frames")
+    class Config(MediaInputs):
         seed: int = Field(0, description="seed for training-time augmentation when train is true")
         train: bool = Field(False, description="apply the motion source's training augmentation")
 
     def run(self, pipeline: Pipeline) -> StageResult:
         import torch
 
-        from motionctx.engines.inputs import fit_inputs
+        from motionctx.engines.inputs import MemoryCheck, fit_inputs
         from motionctx.io import atomic_write_text, write_video
         from motionctx.types import Geometry
 
         c = self.config
         geometry = pipeline.part("backbone").geometry if pipeline.has_part("backbone") else Geometry()
-        inputs = fit_inputs(c.reference, c.driving, geometry, size=c.size, max_frames=c.max_frames,
-                            warn=lambda m: pipeline.console.log(f"[yellow]{m}"))
+        inputs = fit_inputs(
+            c.reference, c.driving, geometry, size=c.size, area=c.area, max_area=c.max_area,
+            max_frames=c.max_frames, driving_area=c.driving_area, memory=MemoryCheck(self.name, pipeline.stage_key),
+            warn=lambda m: pipeline.console.log(f"[yellow]{m}"),
+        )
         motion = pipeline.part("motion").prepare(
             inputs.driving, inputs.reference, train=c.train, rng=torch.Generator().manual_seed(c.seed)
         )
@@ -64,21 +86,16 @@ class AnimateStage(Stage):
 
     name: ClassVar[str] = "animate"
     requires: ClassVar[tuple[str, ...]] = ("backbone", "motion", "composer")
+    input_files: ClassVar[dict[str, str]] = {"reference": "image", "driving": "video"}
+    fresh_outputs: ClassVar[bool] = True
 
-    class Config(PartConfig):
-        reference: str = Field(description="reference image path")
-        driving: str = Field(description="driving video path")
+    class Config(MediaInputs):
         output: str = Field("out.mp4", description="output video, relative to the output folder")
         steps: int = Field(30, ge=1, description="denoising steps")
         guidance: float = Field(5.0, ge=0.0, description="classifier-free guidance scale (1 = off)")
         negative_prompt: str = Field("", description="negative prompt for guidance")
         prompt: str | None = Field(None, description="fixed prompt; default: the text guider's description")
         seed: int = Field(0, description="random seed (segment i uses seed + i)")
-        size: tuple[int, int] | None = Field(None, description="output size [H, W]; default: the reference's")
-        area: int | None = Field(
-            None, ge=64, description="without size: scale the reference to about this many pixels, aspect kept"
-        )
-        max_frames: int | None = Field(None, ge=1, description="use at most this many driving frames")
         segment_frames: int | None = Field(
             None, ge=1, description="frames per sampled segment for long clips (null: the backbone's max_frames)"
         )
@@ -89,16 +106,19 @@ class AnimateStage(Stage):
         previews: bool = Field(True, description="write preview.mp4 and contact_sheet.png")
 
     def run(self, pipeline: Pipeline) -> StageResult:
-        from motionctx.engines.inputs import fit_inputs
+        from motionctx.engines.inputs import MemoryCheck, fit_inputs
         from motionctx.engines.preview import write_previews
         from motionctx.engines.sampling import animate
         from motionctx.io import atomic_write_text, write_video
 
         c = self.config
         backbone = pipeline.part("backbone")
+        segment = backbone.geometry.snap_frames(c.segment_frames or backbone.geometry.max_frames)
         inputs = fit_inputs(
-            c.reference, c.driving, backbone.geometry, size=c.size, area=c.area, max_frames=c.max_frames,
-            snap_frames=False, warn=lambda m: pipeline.console.log(f"[yellow]{m}"),
+            c.reference, c.driving, backbone.geometry, size=c.size, area=c.area, max_area=c.max_area,
+            max_frames=c.max_frames, snap_frames=False, driving_area=c.driving_area,
+            memory=MemoryCheck(self.name, pipeline.stage_key, segment, c.previews),
+            warn=lambda m: pipeline.console.log(f"[yellow]{m}"),
         )
         steps_task = pipeline.progress.add_task("sampling", total=c.steps)
 
@@ -117,7 +137,8 @@ class AnimateStage(Stage):
         outputs = {"video": write_video(out / c.output, result.video, fps=inputs.driving.fps)}
         outputs["prompt"] = atomic_write_text(out / "prompt.txt", result.prompt + "\n")
         if c.previews:
-            outputs.update(write_previews(out, inputs.reference, inputs.driving, result.motion, result.video))
+            label = "skeleton" if pipeline.part("motion").name == "pose" else "motion"
+            outputs.update(write_previews(out, inputs.reference, inputs.driving, result.motion, result.video, label))
         metrics = {"seed": c.seed, "prompt": result.prompt, "segments": result.segments, "frames": result.video.num_frames,
                    "size": list(result.video.size), "notes": inputs.notes}
         return StageResult(outputs, metrics)

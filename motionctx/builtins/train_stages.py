@@ -117,9 +117,9 @@ def register_commands(cli: Any) -> None:
     @handle_errors
     def check(
         manifest: Path = typer.Argument(..., help="JSONL manifest: one {path, caption?, keypoints?, ...} per line"),
-        min_frames: int = typer.Option(49, help="clips with fewer frames are reported as too short"),
-        size_multiple: int = typer.Option(2, help="both sides must be multiples of this"),
-        min_side: int = typer.Option(64, help="the shorter side must be at least this"),
+        min_frames: int = typer.Option(49, min=1, help="clips with fewer frames are reported as too short"),
+        size_multiple: int = typer.Option(2, min=1, help="both sides must be multiples of this"),
+        min_side: int = typer.Option(64, min=1, help="the shorter side must be at least this"),
         full: bool = typer.Option(False, "--full", help="decode every frame (slow; finds damage mid-file)"),
         as_json: bool = typer.Option(False, "--json", help="machine-readable output (every clip)"),
     ) -> None:

@@ -49,10 +49,20 @@ def side_by_side(panels: list[Video | Image], height: int | None = None, gap: in
     return Video(torch.cat(cols, dim=-1).contiguous(), fps)
 
 
-def contact_sheet(rows: list[Video], columns: int = 6, height: int | None = None, gap: int = 4) -> Image:
-    """A grid: one row per video, ``columns`` frames sampled evenly across each."""
+#: Width of the label column of a labelled contact sheet, in pixels.
+LABEL_WIDTH = 80
+#: Previews of smaller outputs are enlarged by repeating pixels until they are at least this tall.
+MIN_PREVIEW_HEIGHT = 128
+
+
+def contact_sheet(rows: list[Video], columns: int = 6, height: int | None = None, gap: int = 4,
+                  labels: list[str] | None = None) -> Image:
+    """A grid: one row per video, ``columns`` frames sampled evenly across each; with ``labels``,
+    a white column on the left names each row."""
     import torch
 
+    if labels is not None and len(labels) != len(rows):
+        raise ValueError(f"{len(labels)} labels for {len(rows)} rows")
     height = height or max(v.size[0] for v in rows)
     lines = []
     for r, video in enumerate(rows):
@@ -71,15 +81,45 @@ def contact_sheet(rows: list[Video], columns: int = 6, height: int | None = None
         padded.append(line)
         if gap and r < len(lines) - 1:
             padded.append(torch.ones(3, gap, width))
-    return Image(torch.cat(padded, dim=-2).contiguous())
+    grid = torch.cat(padded, dim=-2)
+    if labels is not None:
+        grid = torch.cat([_label_column(labels, grid.shape[-2], height, gap), grid], dim=-1)
+    return Image(grid.contiguous())
 
 
-def write_previews(folder: Path, reference: Image, driving: Video, motion: Video, output: Video) -> dict[str, Path]:
-    """``preview.mp4`` (reference | driving | motion | output) and ``contact_sheet.png``
-    (rows: driving, motion, output)."""
-    height = output.size[0]
-    preview = side_by_side([reference, driving, motion, Video(output.frames, driving.fps)], height=height)
-    sheet = contact_sheet([driving, motion, output], height=height)
+def _label_column(labels: list[str], total: int, row_height: int, gap: int) -> torch.Tensor:
+    """A white ``LABEL_WIDTH``-wide column with each label at the middle of its row."""
+    import numpy as np
+    import torch
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    canvas = PILImage.new("RGB", (LABEL_WIDTH, total), "white")
+    draw = ImageDraw.Draw(canvas)
+    for r, label in enumerate(labels):
+        draw.text((3, r * (row_height + gap) + row_height // 2 - 5), label[:12], fill="black")
+    return torch.from_numpy(np.asarray(canvas, dtype=np.float32) / 255.0).permute(2, 0, 1)
+
+
+def enlarge(video: Video, factor: int) -> Video:
+    """``video`` ``factor`` times larger by repeating pixels (hard edges, no resampling)."""
+    if factor <= 1:
+        return video
+    return Video(video.frames.repeat_interleave(factor, -2).repeat_interleave(factor, -1), video.fps)
+
+
+def write_previews(folder: Path, reference: Image, driving: Video, motion: Video, output: Video,
+                   motion_label: str = "motion") -> dict[str, Path]:
+    """``preview.mp4`` (reference | driving | motion | output) and ``contact_sheet.png`` (labelled
+    rows: reference, driving, ``motion_label``, output). Outputs under ``MIN_PREVIEW_HEIGHT``
+    pixels are enlarged by repeating pixels so that both can be looked at."""
+    factor = max(1, -(-MIN_PREVIEW_HEIGHT // output.size[0]))
+    height = output.size[0] * factor
+    still = Video(reference.pixels[None], driving.fps)
+    out = Video(output.frames, driving.fps)
+    rows = [enlarge(v, factor) if v.size[0] == output.size[0] else v for v in (still, driving, motion, out)]
+    preview = side_by_side(rows, height=height)
+    sheet = contact_sheet(rows, height=height, labels=["reference", "driving", motion_label, "output"])
     return {
         "preview": write_video(folder / "preview.mp4", preview, fps=driving.fps),
         "contact_sheet": write_image(folder / "contact_sheet.png", sheet),

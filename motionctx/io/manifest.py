@@ -27,10 +27,10 @@ def append_jsonl(path: str | os.PathLike[str], record: dict[str, Any]) -> None:
 def read_jsonl(path: str | os.PathLike[str], *, skip_partial: bool = True) -> list[dict[str, Any]]:
     """Read every record. A last line without newline (an interrupted append) is skipped when
     ``skip_partial``; any other malformed line is an InputError naming the line number."""
+    from motionctx.io.text import read_text
+
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"manifest {str(p)!r} does not exist", "check the path")
-    data = p.read_bytes().decode("utf-8")
+    data = read_text(p, "manifest")
     lines = data.split("\n")
     records = []
     for i, line in enumerate(lines, start=1):
@@ -43,7 +43,12 @@ def read_jsonl(path: str | os.PathLike[str], *, skip_partial: bool = True) -> li
             if last_unterminated and skip_partial:
                 break
             raise InputError(f"manifest {str(p)!r} line {i}: not valid JSON ({exc.msg})", "fix or remove that line") from None
+        except RecursionError:
+            raise InputError(f"manifest {str(p)!r} line {i}: nested too deeply", "fix or remove that line") from None
         if not isinstance(rec, dict):
-            raise InputError(f"manifest {str(p)!r} line {i}: expected a JSON object, got {type(rec).__name__}")
+            raise InputError(
+                f"manifest {str(p)!r} line {i}: expected a JSON object, got {type(rec).__name__}",
+                'write one {"path": ...} object per line',
+            )
         records.append(rec)
     return records

@@ -1,4 +1,4 @@
-"""Video and image read/write with PyAV (H.264 mp4 when the build has it, else MPEG-4 Part 2)."""
+"""Video read/write with PyAV (H.264 mp4 when the build has it, else MPEG-4 Part 2)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from motionctx.errors import InputError
 from motionctx.io.atomic import atomic_path
-from motionctx.types import Image, Video
+from motionctx.io.image import read_image
+from motionctx.types import Video
 
 if TYPE_CHECKING:
     import torch
@@ -20,8 +21,11 @@ _CODECS = ("libx264", "h264", "libopenh264", "mpeg4")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 
-def _existing(path: str | os.PathLike[str], what: str) -> Path:
+def existing(path: str | os.PathLike[str], what: str) -> Path:
+    """``path`` when it is a file; else an InputError naming ``what`` and the path."""
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{what} {str(p)!r} is a folder", f"pass the path of a {what} file")
     if not p.is_file():
         raise InputError(f"{what} {str(p)!r} does not exist", "check the path (relative paths start from the current folder)")
     return p
@@ -47,18 +51,36 @@ def stream_fps(stream: object) -> float:
     return float(getattr(stream, "average_rate", None) or getattr(stream, "guessed_rate", None) or 16)
 
 
-def read_video(path: str | os.PathLike[str], *, max_frames: int | None = None, start: int = 0) -> Video:
-    """Decode a video file into a :class:`Video` (RGB, fps from the stream).
+def scaled_size(size: tuple[int, int], max_area: int | None) -> tuple[int, int]:
+    """``size (H, W)`` scaled down (aspect kept, sides even) to at most about ``max_area`` pixels;
+    unchanged when it is already that small or ``max_area`` is None."""
+    h, w = size
+    if max_area is None or h * w <= max_area:
+        return size
+    scale = (max_area / (h * w)) ** 0.5
+    return max(2, round(h * scale / 2) * 2), max(2, round(w * scale / 2) * 2)
 
+
+def read_video(
+    path: str | os.PathLike[str], *, max_frames: int | None = None, start: int = 0, max_area: int | None = None
+) -> Video:
+    """Decode a video file into a :class:`Video` (RGB, fps from the stream, ``start`` recorded).
+
+    ``max_area``: frames larger than that many pixels are scaled down while decoding (aspect kept,
+    see :func:`scaled_size`), so a long high-resolution clip never sits in memory at full size.
     Raises InputError when the file is missing, unreadable or has no video frames.
     """
     import av
     import numpy as np
     import torch
 
-    p = _existing(path, "video")
+    p = existing(path, "video")
     if p.suffix.lower() in IMAGE_SUFFIXES:
-        return Video(read_image(p).pixels[None], 1.0)
+        image = read_image(p).pixels[None]
+        h, w = scaled_size(tuple(image.shape[-2:]), max_area)
+        if (h, w) != tuple(image.shape[-2:]):
+            image = torch.nn.functional.interpolate(image, size=(h, w), mode="area").clamp(0, 1)
+        return Video(image, 1.0)
     frames = []
     with decode_errors(p), av.open(str(p)) as container:
         if not container.streams.video:
@@ -68,12 +90,18 @@ def read_video(path: str | os.PathLike[str], *, max_frames: int | None = None, s
         for i, frame in enumerate(container.decode(stream)):
             if i < start:
                 continue
-            frames.append(frame.to_ndarray(format="rgb24"))
+            h, w = scaled_size((frame.height, frame.width), max_area)
+            if (h, w) == (frame.height, frame.width):
+                frames.append(frame.to_ndarray(format="rgb24"))
+            else:
+                frames.append(frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="AREA"))
             if max_frames is not None and len(frames) >= max_frames:
                 break
     if not frames:
         raise InputError(f"video {str(p)!r} has no frames" + (f" after frame {start}" if start else ""))
-    return Video.from_uint8(torch.from_numpy(np.stack(frames)), fps)
+    array = np.stack(frames)
+    del frames  # the list and the stack would otherwise both stay alive during the conversion
+    return Video.from_uint8(torch.from_numpy(array), fps, start)
 
 
 def _even(frames: torch.Tensor) -> torch.Tensor:
@@ -118,36 +146,3 @@ def write_video(path: str | os.PathLike[str], video: Video, *, fps: float | None
             for packet in stream.encode():
                 out.mux(packet)
     return target
-
-
-def read_image(path: str | os.PathLike[str]) -> Image:
-    """Read an image file as an RGB :class:`Image` (alpha is composited on white)."""
-    import numpy as np
-    import torch
-    from PIL import Image as PILImage
-
-    p = _existing(path, "image")
-    try:
-        with PILImage.open(p) as im:
-            if im.mode in ("RGBA", "LA", "P"):
-                im = im.convert("RGBA")
-                bg = PILImage.new("RGBA", im.size, (255, 255, 255, 255))
-                im = PILImage.alpha_composite(bg, im)
-            arr = np.asarray(im.convert("RGB"))
-    except Exception as exc:
-        raise InputError(
-            f"cannot read image {str(p)!r}: {type(exc).__name__}: {exc}".splitlines()[0],
-            "pass a PNG or JPEG file",
-        ) from None
-    return Image(torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div(255.0))
-
-
-def write_image(path: str | os.PathLike[str], image: Image | torch.Tensor) -> Path:
-    """Write an :class:`Image` (or a [3, H, W] tensor in [0, 1]) atomically; format from the suffix."""
-    from PIL import Image as PILImage
-
-    pixels = image.pixels if isinstance(image, Image) else image
-    arr = pixels.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).contiguous().numpy()
-    with atomic_path(path) as tmp:
-        PILImage.fromarray(arr).save(tmp, format=PILImage.registered_extensions().get(Path(path).suffix.lower(), "PNG"))
-    return Path(path)

@@ -1,7 +1,7 @@
 """Abstract interfaces, one per part kind (DESIGN section 4)."""
 
 from motionctx.parts.backbone import Backbone
-from motionctx.parts.base import Part, PartConfig, PartRef
+from motionctx.parts.base import MissingFile, Part, PartConfig, PartRef
 from motionctx.parts.composer import Composer
 from motionctx.parts.motion_source import MotionSource
 from motionctx.parts.pose_estimator import PoseEstimator
@@ -24,6 +24,7 @@ __all__ = [
     "KINDS",
     "Backbone",
     "Composer",
+    "MissingFile",
     "MotionSource",
     "Part",
     "PartConfig",

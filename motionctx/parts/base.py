@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -22,6 +22,16 @@ class PartRef(BaseModel):
 
     use: str = Field(description="registered part name")
     with_: dict[str, Any] = Field(default_factory=dict, alias="with", description="the part's parameters")
+
+
+class MissingFile(NamedTuple):
+    """A file a part needs that is not there: what it is, its path, how to get it, and whether it
+    is model weights (False: an input such as a keypoint file, which a run may never read)."""
+
+    what: str
+    path: str
+    hint: str = ""
+    weights: bool = True
 
 
 class Part:
@@ -57,6 +67,13 @@ class Part:
 
     def load(self) -> None:
         """Load weights and heavy modules. Idempotent; called before first use."""
+
+    def missing_files(self) -> list[MissingFile]:
+        """Each file or folder this configured part needs that is not there, e.g.
+        ``MissingFile("dwpose det_model", "/models/yolox_l.onnx", "download ...")``. Cheap: nothing
+        is loaded. A run checks the weights among them before any video is decoded; ``motionctx
+        recipe validate --check-files`` lists every missing path of a recipe at once."""
+        return []
 
     def ensure_loaded(self) -> None:
         if not self._loaded:

@@ -18,6 +18,9 @@ class PoseEstimator(Part):
     kind: ClassVar[str] = "pose_estimator"
     #: Name of the keypoint format it returns (a Skeleton name).
     keypoint_format: ClassVar[str] = ""
+    #: False when the keypoints do not come from the pixels it is given (read from a file, say):
+    #: such an estimator cannot find a person in a reference image.
+    reads_pixels: ClassVar[bool] = True
 
     @abstractmethod
     def estimate(self, video: Video) -> PoseSequence:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from motionctx.pose.transform import Box
     from motionctx.types import PoseSequence, Video
 
-__all__ = ["AugmentOptions", "RenderOptions", "SmoothingOptions", "prepare_poses", "render_options"]
+__all__ = ["AugmentOptions", "RenderOptions", "SmoothingOptions", "parts_box", "prepare_poses", "render_options"]
 
 FitMode = Literal["crop", "pad", "stretch"]
 
@@ -97,6 +97,7 @@ def prepare_poses(
     rng: torch.Generator | None = None,
     align_box: Box | None = None,
     align_frames: slice | None = None,
+    align_parts: tuple[str, ...] | None = None,
     threshold: float = 0.3,
 ) -> PoseSequence:
     """Run the steps of the module doc and return poses in ``size (H, W)`` pixels.
@@ -104,7 +105,9 @@ def prepare_poses(
     ``augment`` is used only when ``train``; its random draws (one uniform per switch, then the
     group factors) come from ``rng`` in a fixed order, so a seeded generator reproduces the clip.
     ``align_box`` (pixels of ``size``) is used only when not training: the clip's box (or the box
-    of ``align_frames``) is mapped onto it.
+    of ``align_frames``) is mapped onto it; with ``align_parts`` (names of
+    :data:`~motionctx.pose.skeletons.OPENPOSE_134_PARTS`, such as the parts that get drawn) that
+    box is measured over those parts only.
     """
     import torch
 
@@ -139,8 +142,24 @@ def prepare_poses(
             x0, y0, x1, y1 = a.bbox_target
             poses = normalize_bbox(poses, (x0 * w, y0 * h, x1 * w, y1 * h), threshold=threshold)
     elif align_box is not None:
-        poses = normalize_bbox(poses, align_box, threshold=threshold, frames=align_frames)
+        source = parts_box(poses, align_parts, threshold, align_frames) if align_parts else None
+        poses = normalize_bbox(poses, align_box, threshold=threshold, source=source, frames=align_frames)
     return poses
+
+
+def parts_box(poses: PoseSequence, parts: tuple[str, ...], threshold: float, frames: slice | None) -> Box | None:
+    """The box of the named ``openpose_134`` parts (None for other formats or nothing visible)."""
+    import numpy as np
+
+    from motionctx.pose.arrays import to_numpy
+    from motionctx.pose.skeletons import OPENPOSE_134_PARTS
+    from motionctx.pose.transform import bbox
+
+    if poses.skeleton.name != "openpose_134":
+        return None
+    kp, sc = to_numpy(poses)
+    idx = np.concatenate([np.arange(*OPENPOSE_134_PARTS[p]) for p in parts])
+    return bbox(kp[:, :, idx], sc[:, :, idx], threshold, frames)
 
 
 def render_prepared(poses: PoseSequence, size: tuple[int, int], render: RenderOptions | None = None) -> Video:

@@ -12,6 +12,7 @@ import torch
 from motionctx.errors import InputError, RecipeError
 from motionctx.pose import load_poses, read_openpose_json, save_poses
 from motionctx.testing import random_video
+from motionctx.types import Video
 
 
 def build(path: str | Path, **extra):
@@ -38,8 +39,14 @@ def test_estimator_reads_npz_and_checks_the_video(tmp_path: Path, make_poses, po
     doubled = est.estimate(random_video(5, 96, 128))  # same aspect: coordinates follow the video
     torch.testing.assert_close(doubled.keypoints, poses.keypoints * 2)
     assert doubled.size == (96, 128)
-    with pytest.raises(InputError, match=r"p\.npz.* 5 frames but the video has 4"):
-        est.estimate(random_video(4, 48, 64))
+    cut = est.estimate(random_video(4, 48, 64))  # a cut of the video: the file's first 4 frames
+    assert torch.equal(cut.keypoints, poses.keypoints[:4])
+    later = est.estimate(Video(random_video(2, 48, 64).frames, 25.0, start=3))  # frames 3 and 4
+    assert torch.equal(later.keypoints, poses.keypoints[3:5]) and torch.equal(later.scores, poses.scores[3:5])
+    with pytest.raises(InputError, match=r"p\.npz.* 5 frames but the video uses its first 6 frames"):
+        est.estimate(random_video(6, 48, 64))
+    with pytest.raises(InputError, match=r"p\.npz.* 5 frames but the video uses frames 3\.\.5"):
+        est.estimate(Video(random_video(3, 48, 64).frames, 25.0, start=3))
     with pytest.raises(InputError, match="another aspect ratio"):
         est.estimate(random_video(5, 48, 48))
     with pytest.raises(RecipeError, match="path"):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from motionctx.engines.training.checkpoint import META, load_weights
-from motionctx.errors import InputError
+from motionctx.errors import InputError, WeightsError
 from motionctx.io import atomic_path, check_replaceable
 
 __all__ = ["export_checkpoint"]
@@ -41,6 +41,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path | None, load_backb
         )
     lora = next((p for p in sorted(ckpt.glob("*.safetensors")) if p.name not in OWN_FILES), None)
     if lora is not None:
+        _check_lora_file(lora)
         if out is None:
             return lora
         target = Path(out)
@@ -59,6 +60,23 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path | None, load_backb
     backbone = load_backbone()
     load_weights(backbone, ckpt)
     return Path(backbone.save_pretrained(folder))
+
+
+def _check_lora_file(path: Path) -> None:
+    """A LoRA file must be a readable safetensors file holding tensors (a zero-byte file from a
+    full disk would otherwise be exported as if fine)."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            empty = not list(f.keys())
+    except (OSError, SafetensorError, ValueError) as exc:
+        raise WeightsError(
+            f"LoRA file {str(path)!r} is not a readable safetensors file ({exc})".splitlines()[0],
+            "the checkpoint is damaged: export an earlier step-NNNNNNNN folder",
+        ) from None
+    if empty:
+        raise WeightsError(f"LoRA file {str(path)!r} holds no tensors", "export an earlier step-NNNNNNNN folder")
 
 
 def _holds_lora(ckpt: Path) -> bool:

@@ -147,10 +147,10 @@ def check_entry(
 
 
 def _check_keypoints(path: Path, frames: int, size: tuple[int, int]) -> list[str]:
-    from motionctx.pose.files import read_poses
+    from motionctx.checks import read_keypoints
 
     try:
-        poses = read_poses(path, size)
+        poses = read_keypoints(path, size)
     except InputError as exc:
         return [f"keypoints unreadable: {exc.message}"]
     if poses.num_frames != frames:

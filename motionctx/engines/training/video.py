@@ -72,11 +72,11 @@ def probe(path: str | Path, *, decode_first: bool = True) -> VideoInfo:
         container.close()
 
 
-def _to_video(arrays: list[np.ndarray], fps: float) -> Video:
+def _to_video(arrays: list[np.ndarray], fps: float, start: int = 0) -> Video:
     import numpy as np
     import torch
 
-    return Video.from_uint8(torch.from_numpy(np.stack(arrays)), fps)
+    return Video.from_uint8(torch.from_numpy(np.stack(arrays)), fps, start)
 
 
 def _index(frame: Any, stream: Any, fps: float, origin: int) -> int | None:
@@ -128,7 +128,7 @@ def read_window(path: str | Path, start: int, count: int, stride: int = 1) -> Vi
             f"video {str(path)!r} has no frames {wanted.start}..{wanted[-1]} (stride {stride})",
             "the clip is shorter than the manifest or index says; run the prepare stage again",
         )
-    return _to_video(out, fps)
+    return _to_video(out, fps, start if stride == 1 else 0)  # a strided window is no contiguous cut
 
 
 def _decode_sequential(path: str | Path, wanted: range) -> list[np.ndarray]:
@@ -152,14 +152,15 @@ def iter_chunks(path: str | Path, chunk: int = 64, *, max_frames: int | None = N
         stream = container.streams.video[0]
         fps = stream_fps(stream)
         buf: list[np.ndarray] = []
+        first = 0
         for seen, frame in enumerate(container.decode(stream), start=1):
             buf.append(frame.to_ndarray(format="rgb24"))
             if len(buf) == chunk:
-                yield _to_video(buf, fps)
-                buf = []
+                yield _to_video(buf, fps, first)
+                buf, first = [], seen
             if max_frames is not None and seen >= max_frames:
                 break
         if buf:
-            yield _to_video(buf, fps)
+            yield _to_video(buf, fps, first)
     finally:
         container.close()

@@ -42,8 +42,9 @@ def test_animate_writes_video_previews_and_run_record(recipe: Path, tmp_path: Pa
     assert video.num_frames == 9 and video.size == (32, 32)  # 30x34 reference snapped to 32x32
     assert video.fps == pytest.approx(8.0)
     preview = read_video(out / "preview.mp4")
-    assert preview.size[0] == 32 and preview.size[1] > 4 * 32  # four panels side by side
-    assert read_image(out / "contact_sheet.png").size[0] > 3 * 32  # three rows
+    # 32 px outputs are enlarged 4x (repeated pixels) so that they can be looked at
+    assert preview.size[0] == 128 and preview.size[1] > 4 * 128  # four panels side by side
+    assert read_image(out / "contact_sheet.png").size[0] > 4 * 128  # four labelled rows
     run = json.loads((out / "run.json").read_text())
     assert run["stages"][0]["metrics"]["seed"] == 3 and run["stages"][0]["metrics"]["prompt"] == "a small robot waves"
     assert "reference resized" in run["stages"][0]["metrics"]["notes"][0]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import Field
 
 from motionctx.errors import InputError, WeightsError
-from motionctx.parts import PartConfig, PoseEstimator
+from motionctx.parts import MissingFile, PartConfig, PoseEstimator
 
 if TYPE_CHECKING:
     import numpy as np
@@ -91,6 +91,14 @@ class DWPoseEstimator(PoseEstimator):
                 f"dwpose {field}: model file {str(p)!r} not found (expected {UPSTREAM[field]})", HOW_TO_GET
             )
         return p
+
+    def missing_files(self) -> list[MissingFile]:
+        """The two ONNX model files, when they are not there."""
+        return [
+            MissingFile(f"dwpose {field} ({UPSTREAM[field]})", str(getattr(self.config, field)), HOW_TO_GET)
+            for field in ("det_model", "pose_model")
+            if not Path(getattr(self.config, field)).expanduser().is_file()
+        ]
 
     def load(self) -> None:
         import onnxruntime as ort

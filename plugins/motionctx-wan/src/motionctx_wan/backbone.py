@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field
 
 from motionctx.errors import InputError, RecipeError, WeightsError
-from motionctx.parts import PartConfig
+from motionctx.parts import MissingFile, PartConfig
 from motionctx.types import Geometry, Video
-from motionctx_wan.loading import check_folder, folder_geometry, load_pipeline
+from motionctx_wan.loading import DOWNLOAD_HINTS, check_folder, folder_geometry, folder_problems, load_pipeline
 from motionctx_wan.training import WanTrainingMixin
 
 if TYPE_CHECKING:
@@ -103,6 +103,15 @@ class WanBackbone(WanTrainingMixin):
         self._geometry: Geometry | None = None
 
     # ----------------------------------------------------------------- loading
+    def missing_files(self) -> list[MissingFile]:
+        """The weights folder (or what it lacks) and the LoRA file, when they are not there."""
+        cfg = self.config
+        hint = DOWNLOAD_HINTS.get(self.name, DOWNLOAD_HINTS["wan_i2v"]).format(folder=cfg.path)
+        out = [MissingFile(f"{self.name} weights folder, {p}", cfg.path, hint) for p in folder_problems(cfg.path)]
+        if cfg.lora and not Path(cfg.lora).expanduser().is_file():
+            out.append(MissingFile(f"{self.name} LoRA file", cfg.lora, "train one (recipes/train_pose_m2.yaml) or fix `lora:`"))
+        return out
+
     def load(self) -> None:
         """Load the folder, check it is the right Wan family, place it on the device."""
         cfg = self.config
@@ -275,6 +284,15 @@ class WanBackbone(WanTrainingMixin):
                 f"{g.temporal_factor}k+1 frames and sides that are multiples of {g.size_multiple}",
                 "snap the inputs first with backbone.geometry.snap_frames / snap_size",
             )
+        if self.pipe is not None:  # rotary positions exist up to rope_max_seq_len tokens per axis
+            limit = int(getattr(self.main_transformer(self.pipe).config, "rope_max_seq_len", None) or 1024)
+            tokens = (h // g.size_multiple, w // g.size_multiple // self.config.rope_parts)
+            if max(tokens) > limit:
+                raise InputError(
+                    f"{self.name}: composite is {h}x{w} pixels, {tokens[0]}x{tokens[1]} positions, but this model "
+                    f"has rotary positions for at most {limit} per side ({limit * g.size_multiple} pixels)",
+                    "use a smaller working size: the stage's `size` or `area`",
+                )
 
     def encode_condition(self, composite: Composite) -> WanCondition:
         """VAE latents of the whole composite (seam included) plus the masks that say what is given."""

@@ -48,20 +48,18 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def check_folder(path: str | Path, backbone: str) -> dict[str, Any]:
-    """Validate a diffusers-format folder before any weights load; returns its ``model_index.json``.
-
-    Raises :class:`WeightsError` naming the folder and every missing file or sub-folder.
-    """
+def folder_problems(path: str | Path) -> list[str]:
+    """What a diffusers-format folder lacks, one entry per problem (``"does not exist"``,
+    ``"missing vae/config.json"``...); empty when it looks complete. Reads only small files."""
     folder = Path(path).expanduser()
     if not folder.is_dir():
-        raise _fail(backbone, folder, "does not exist")
+        return ["does not exist"]
     index_file = folder / "model_index.json"
     if not index_file.is_file():
-        raise _fail(backbone, folder, "is incomplete: missing model_index.json")
+        return ["is incomplete: missing model_index.json"]
     index = read_json(index_file)
     if index is None:
-        raise _fail(backbone, folder, "has an unreadable model_index.json (not a JSON object)")
+        return ["has an unreadable model_index.json (not a JSON object)"]
     present = {k for k, v in index.items() if isinstance(v, list) and len(v) == 2 and v[0] and v[1]}
     missing = [f"{name}/ (not named in model_index.json)" for name in _REQUIRED if name not in present]
     if not present & {"transformer", "transformer_2"}:
@@ -79,9 +77,19 @@ def check_folder(path: str | Path, backbone: str) -> dict[str, Any]:
             missing.append("scheduler/scheduler_config.json")
         elif name == "tokenizer" and not any(sub.iterdir()):
             missing.append("tokenizer/ files")
-    if missing:
-        raise _fail(backbone, folder, "is incomplete: missing " + ", ".join(missing))
-    return index
+    return ["is incomplete: missing " + ", ".join(missing)] if missing else []
+
+
+def check_folder(path: str | Path, backbone: str) -> dict[str, Any]:
+    """Validate a diffusers-format folder before any weights load; returns its ``model_index.json``.
+
+    Raises :class:`WeightsError` naming the folder and every missing file or sub-folder.
+    """
+    folder = Path(path).expanduser()
+    problems = folder_problems(folder)
+    if problems:
+        raise _fail(backbone, folder, problems[0])
+    return read_json(folder / "model_index.json") or {}
 
 
 def folder_geometry(path: str | Path) -> dict[str, Any] | None:
