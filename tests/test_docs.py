@@ -38,4 +38,4 @@ def test_readme_python_example_runs(tmp_path) -> None:
     script.write_text(block.replace('"recipes/', f'"{REPO}/recipes/'))
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert "torch.Size([17, 3, 48, 96])" in out.stdout
+    assert "torch.Size([17, 3, 32, 64])" in out.stdout

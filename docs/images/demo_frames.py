@@ -1,5 +1,6 @@
 """Write docs/images/demo_frames.png: frames 1, 9 and 17 of the demo's preview video stacked, each
-row reference | driving | skeleton | output, enlarged 3x with hard pixel edges.
+row reference | driving | skeleton | output (the preview already enlarges the 32x32 frames 4x
+with hard pixel edges).
 
     make demo && .venv/bin/python docs/images/demo_frames.py [outputs/demo/preview.mp4]
 """
@@ -15,7 +16,7 @@ from motionctx.io import read_video, write_image
 from motionctx.types import Image
 
 FRAMES = (0, 8, 16)
-ZOOM = 3
+ZOOM = 1
 
 
 def main() -> None:

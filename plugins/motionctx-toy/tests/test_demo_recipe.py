@@ -1,5 +1,5 @@
-"""The README's main job: recipes/demo.yaml animates the bundled character with the bundled tiny
-model, end to end through the real recipe, backbone, LoRA, video encode and decode."""
+"""The README's main job: recipes/demo.yaml animates a held-out toy character with the bundled tiny
+model, end to end through the real recipe, backbone, video encode and decode."""
 
 from __future__ import annotations
 
@@ -13,17 +13,18 @@ from motionctx.io import read_image, read_video
 from motionctx.pipeline import Pipeline
 from motionctx.recipe import load_recipe
 from motionctx_toy.assets import read_sidecar
-from motionctx_toy.bundled import bundled_lora, bundled_model
+from motionctx_toy.bundled import BUNDLED, bundled_model
 from motionctx_toy.clip import render_spec
 from motionctx_toy.metrics import silhouette_iou
 
 REPO = Path(__file__).resolve().parents[3]
+#: how much better than copying the demo's output must match the truth (silhouette IoU)
+MARGIN = 0.15
 ASSETS = REPO / "recipes" / "assets" / "demo"
 #: recipe overrides for trying another trained model in place of the bundled one, e.g.
-#: DEMO_TEST_MODELS=outputs/toy4 pytest plugins/motionctx-toy/tests/test_demo_recipe.py
+#: DEMO_TEST_MODELS=outputs/toy pytest plugins/motionctx-toy/tests/test_demo_recipe.py
 _models = os.environ.get("DEMO_TEST_MODELS")
-MODEL = {"inputs.model": f"{_models}/pretrain_i2v/train/model",
-         "inputs.lora": f"{_models}/train_pose/train/lora.safetensors"} if _models else {}
+MODEL = {"inputs.model": f"{_models}/pose_full/train/model"} if _models else {}
 
 
 @pytest.fixture(scope="module")
@@ -35,33 +36,41 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_bundle_is_what_the_demo_loads() -> None:
+    """The demo loads the bundled model with the backbone settings it was trained with, and its
+    case is held out and cross-identity (another character, other proportions)."""
     recipe = load_recipe(REPO / "recipes" / "demo.yaml")
     backbone = recipe.parts["backbone"].params
     assert Path(backbone["path"]).resolve() == bundled_model().resolve()
-    assert bundled_lora() is not None and Path(backbone["lora"]).resolve() == bundled_lora().resolve()
+    assert "lora" not in backbone
+    trained = json.loads((BUNDLED / "training.json").read_text())["backbone"]
+    assert {k: backbone[k] for k in trained} == trained
+    reference, driving = (read_sidecar(ASSETS / f"{n}.toy.json")["spec"] for n in ("reference", "driving"))
+    assert reference["characters"][0]["seed"] != driving["characters"][0]["seed"]
+    assert min(reference["characters"][0]["seed"], driving["characters"][0]["seed"]) >= 1_000_000
 
 
 def test_demo_writes_video_preview_and_sheet(demo_output: Path) -> None:
     out = read_video(demo_output / "out.mp4")
-    assert tuple(out.frames.shape) == (17, 3, 48, 48)
+    assert tuple(out.frames.shape) == (17, 3, 32, 32)
     assert read_video(demo_output / "preview.mp4").num_frames == 17
-    assert read_image(demo_output / "contact_sheet.png").pixels.shape[-1] > 48
+    assert read_image(demo_output / "contact_sheet.png").pixels.shape[-2] > 4 * 128  # four enlarged rows
     run = json.loads((demo_output / "run.json").read_text())
     assert run["recipe"]["name"] == "demo"
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the bundled toy model does not follow the skeleton yet (docs/toy.md, 'Where it stands': IoU 0.054 "
-    "vs 0.059 for copying on this clip); strict, so bundling a model that passes makes this fail until removed",
+    reason="the bundled model (pose_full.yaml, 5000 steps) draws a blurred blob where the skeleton is, not the "
+    "character: on this clip IoU 0.284 vs 0.263 for copying at 20 steps (docs/toy.md, 'Where it stands'); strict, so "
+    "bundling a model that passes makes this fail until the mark is removed",
 )
 def test_demo_follows_the_driving_motion_better_than_copying(demo_output: Path) -> None:
     """Silhouette IoU against the exact ground truth (the reference character rendered with the
-    driving clip's motion), frames 2.. (frame 1 is the reference pose in both)."""
+    driving clip's motion), frames 2.. (frame 1 is the given reference in the output)."""
     truth = render_spec(read_sidecar(ASSETS / "target.toy.json")["spec"])
     out = read_video(demo_output / "out.mp4").frames[1:]
     copy = read_image(ASSETS / "reference.png").pixels.unsqueeze(0).expand_as(out)
     mask = truth.mask[1:]
     iou_out = silhouette_iou(out, mask, truth.background)
     iou_copy = silhouette_iou(copy, mask, truth.background)
-    assert iou_out > iou_copy + 0.05, (iou_out, iou_copy)
+    assert iou_out > iou_copy + MARGIN, (iou_out, iou_copy)

@@ -13,7 +13,10 @@ from motionctx import build_part
 from motionctx_toy.benchmark import default_variants, markdown_table, proportion_gap, result_line, run_benchmark
 from motionctx_toy.model import build_toy_model
 from motionctx_toy.seeds import HELDOUT_START
-from motionctx_toy.world import ToyWorld
+from motionctx_toy.world import ToyWorld, world_preset
+
+#: a small, fast world for structure tests
+WORLD = world_preset("simple", "heldout", frames=3)
 
 
 @pytest.fixture(scope="module")
@@ -29,23 +32,32 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_report_has_every_variant_metric_and_spread(tiny: tuple[Path, Path]) -> None:
     model, lora = tiny
-    report = run_benchmark(default_variants(model, lora), seeds=[0, 1], cases=2, size=(32, 32), frames=3, steps=1)
+    report = run_benchmark(default_variants(model, lora), seeds=[0, 1], cases=2, world=WORLD, steps=1)
     assert set(report["variants"]) == {"copy", "no_lora", "pose"}
+    assert report["world"]["frames"] == 3 and report["world"]["flat"] is True
     for v in report["variants"].values():
         assert set(v["per_seed"]) == {"0", "1"}
         assert 0.0 <= v["iou"]["mean"] <= 1.0 and v["iou"]["std"] >= 0.0 and v["psnr"]["mean"] > 0
     assert report["variants"]["copy"]["iou"]["mean"] < 1.0  # the cases move: copying is not the answer
     assert "| pose |" in markdown_table(report)
-    assert result_line(report).startswith("RESULT iou=") and "iou_copy=" in result_line(report)
+    line = result_line(report)
+    assert line.startswith("RESULT variant=pose iou=") and "iou_copy=" in line and "iou_margin_spread=" in line
+    copy, pose = (report["variants"][v]["per_seed"] for v in ("copy", "pose"))
+    expected = sum(pose[s]["psnr"] - copy[s]["psnr"] for s in ("0", "1")) / 2
+    assert f"psnr_margin={expected:.4f}" in line
 
 
 def test_pose_model_without_lora_is_scored_as_pose_full(tiny: tuple[Path, Path]) -> None:
     model, _ = tiny
-    variants = default_variants(model, None, pose_model=model)
-    assert [v.name for v in variants] == ["copy", "no_lora", "pose_full"]
-    report = run_benchmark([variants[0], variants[2]], seeds=[0], cases=1, size=(32, 32), frames=3, steps=1)
+    variants = default_variants(None, None, pose_model=model)
+    assert [v.name for v in variants] == ["copy", "pose_full"]
+    assert [v.name for v in default_variants(model, None, pose_model=model)] == ["copy", "pose_full", "no_lora"]
+    with pytest.raises(ValueError, match="base model"):
+        default_variants(None, model, pose_model=model)
+    report = run_benchmark(variants, seeds=[0], cases=1, world=WORLD, steps=1)
     assert 0.0 <= report["variants"]["pose_full"]["iou"]["mean"] <= 1.0
-    assert result_line(report).startswith(f"RESULT iou={report['variants']['pose_full']['iou']['mean']:.4f}")
+    iou = report["variants"]["pose_full"]["iou"]["mean"]
+    assert result_line(report).startswith(f"RESULT variant=pose_full iou={iou:.4f}")
 
 
 def test_end_to_end_lora_is_scored_as_e2e_on_raw_driving_frames(tiny: tuple[Path, Path]) -> None:
@@ -55,7 +67,7 @@ def test_end_to_end_lora_is_scored_as_e2e_on_raw_driving_frames(tiny: tuple[Path
     e2e = variants[2].parts
     assert (e2e["composer"]["use"], e2e["motion"]["use"]) == ("spatial", "raw_video")
     assert e2e["backbone"]["with"]["lora"] == str(lora)
-    report = run_benchmark([variants[0], variants[2]], seeds=[0], cases=1, size=(32, 32), frames=3, steps=1)
+    report = run_benchmark([variants[0], variants[2]], seeds=[0], cases=1, world=WORLD, steps=1)
     assert 0.0 <= report["variants"]["e2e"]["iou"]["mean"] <= 1.0
     assert "| e2e |" in markdown_table(report)
 
@@ -101,19 +113,20 @@ def test_cli_writes_report_and_result_line(tiny: tuple[Path, Path], tmp_path: Pa
     model, lora = tiny
     out = subprocess.run(
         [sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--model", str(model), "--lora", str(lora),
-         "--seed", "3", "--cases", "1", "--steps", "1", "--size", "32", "--frames", "3", "--rope-parts", "2",
-         "--scale", "1.2", "--span", "0.5", "--background", "plain", "--out", str(tmp_path / "r.json")],
+         "--pose-model", str(model), "--seed", "3", "--cases", "1", "--steps", "1", "--frames", "3",
+         "--world", "hard", "--size", "32", "--out", str(tmp_path / "r.json")],
         capture_output=True, text=True, timeout=600,
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1].startswith("RESULT iou=")
+    assert out.stdout.strip().splitlines()[-1].startswith("RESULT variant=pose_full iou=")
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["seeds"] == [3] and (report["scale"], report["span"], report["background_kind"]) == (1.2, 0.5, "plain")
+    assert report["seeds"] == [3] and report["world"]["name"] == "hard" and report["world"]["size"] == [32, 32]
+    assert report["world"]["flat"] is False and set(report["variants"]) == {"copy", "pose_full", "no_lora", "pose"}
     assert (tmp_path / "r.md").read_text().startswith("| variant |")
     assert "![" in (tmp_path / "r.md").read_text() and "(r.png)" in (tmp_path / "r.md").read_text()
     from motionctx.io import read_image
 
-    assert read_image(tmp_path / "r.png").size[0] == 6 * 64 + 5 * 2  # reference, driving, target + 3 variants
+    assert read_image(tmp_path / "r.png").size[0] == 7 * 64 + 6 * 2  # reference, driving, target + 4 variants
     missing = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--model", str(tmp_path / "nope")],
                              capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "model_index.json" in missing.stderr
@@ -123,79 +136,9 @@ def test_cli_writes_report_and_result_line(tiny: tuple[Path, Path], tmp_path: Pa
     missing = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--model", str(model),
                               "--e2e-lora", str(tmp_path / "nope.safetensors")], capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "--e2e-lora" in missing.stderr
-
-
-def test_motion_sensitivity_sees_the_motion_signal(tiny: tuple[Path, Path]) -> None:
-    """Same draws give the same loss; a different or empty skeleton changes it (an untrained model
-    still reads its condition channels), and fewer than two cases are refused."""
-    import torch
-
-    from motionctx.errors import InputError
-    from motionctx_toy.sensitivity import motion_sensitivity
-
-    model, _ = tiny
-    bb = build_part("backbone", "wan_i2v", {"path": str(model), "dtype": "float32", "max_sequence_length": 16})
-    composer = build_part("composer", "spatial", {})
-    world = ToyWorld(split="heldout", size=(32, 32), frames=3)
-    cases = [world.cross_identity_case(HELDOUT_START + i, family="humanoid") for i in range(2)]
-
-    def skeleton(case):
-        truth = {"use": "toy_truth", "with": {"clip": case.target.metadata["spec"]}}
-        return build_part("motion_source", "pose", {"estimator": truth}).prepare(
-            case.target.video, case.reference, rng=torch.Generator().manual_seed(0))
-
-    a = motion_sensitivity(bb, composer, skeleton, cases, draws=1)
-    b = motion_sensitivity(bb, composer, skeleton, cases, draws=1)
-    assert a == b
-    assert a["own"] > 0 and a["other"] != a["own"] and a["blank"] != a["own"]
-    assert a["gap_blank"] == pytest.approx((a["blank"] - a["own"]) / a["own"])
-    with pytest.raises(InputError, match="at least 2 cases"):
-        motion_sensitivity(bb, composer, skeleton, cases[:1])
-
-
-def test_motion_sensitivity_script_ends_with_result(tiny: tuple[Path, Path]) -> None:
-    model, lora = tiny
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "motion_sensitivity.py"
-    out = subprocess.run([sys.executable, str(script), "--model", str(model), "--lora", str(lora), "--cases", "2",
-                          "--draws", "1", "--size", "32", "--composer", "temporal", "--high-noise", "--line-scale", "0.5"], capture_output=True, text=True, check=True).stdout
-    assert "| own |" in out and out.strip().splitlines()[-1].startswith("RESULT loss_own=")
-
-
-def test_motion_sensitivity_script_scores_a_full_training_checkpoint(tiny: tuple[Path, Path], tmp_path: Path) -> None:
-    """--checkpoint puts a full fine-tune checkpoint's weights into the model (the loss changes with
-    them); a LoRA checkpoint is refused with exit code 2."""
-    import torch
-    from safetensors.torch import save_file
-
-    model, _ = tiny
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "motion_sensitivity.py"
-    bb = build_part("backbone", "wan_i2v", {"path": str(model), "dtype": "float32", "max_sequence_length": 16})
-    bb.ensure_loaded()
-    torch.manual_seed(0)
-    moved = {f"0.{k}": p.detach() + 0.05 * torch.randn_like(p) for k, p in bb.experts()[0].named_parameters()}
-    (tmp_path / "full").mkdir()
-    save_file(moved, str(tmp_path / "full" / "trainable.safetensors"))
-    (tmp_path / "lora").mkdir()
-    save_file({"0.blocks.0.ffn.net.0.proj.lora_A.default.weight": torch.zeros(2, 2)},
-              str(tmp_path / "lora" / "trainable.safetensors"))
-    base = [sys.executable, str(script), "--model", str(model), "--cases", "2", "--draws", "1", "--size", "32"]
-
-    def loss(*extra: str) -> float:
-        out = subprocess.run([*base, *extra], capture_output=True, text=True, check=True).stdout
-        return float(out.strip().splitlines()[-1].split()[1].split("=")[1])
-
-    assert loss("--checkpoint", str(tmp_path / "full")) != loss()
-    refused = subprocess.run([*base, "--checkpoint", str(tmp_path / "lora")], capture_output=True, text=True)
-    assert refused.returncode == 2 and "LoRA checkpoint" in refused.stderr
-
-
-@pytest.mark.parametrize("signal", ["mask", "frames"])
-def test_motion_sensitivity_script_checks_other_signals(tiny: tuple[Path, Path], signal: str) -> None:
-    """The control signals (the target's mask, its own frames) change the loss like a skeleton does."""
-    model, lora = tiny
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "motion_sensitivity.py"
-    out = subprocess.run([sys.executable, str(script), "--model", str(model), "--lora", str(lora), "--cases", "2",
-                          "--draws", "1", "--size", "32", "--signal", signal], capture_output=True, text=True, check=True).stdout
-    assert f"| {signal} | training loss |" in out
-    last = dict(kv.split("=") for kv in out.strip().splitlines()[-1].split()[1:])
-    assert float(last["gap_blank"]) != 0.0
+    alone = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--lora", str(lora)],
+                           capture_output=True, text=True, timeout=300)
+    assert alone.returncode == 2 and "--model" in alone.stderr
+    world = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--world", "simpel"],
+                           capture_output=True, text=True, timeout=300)
+    assert world.returncode == 2 and "did you mean 'simple'" in world.stderr

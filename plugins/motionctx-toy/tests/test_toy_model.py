@@ -10,6 +10,7 @@ import torch
 
 from motionctx import build_part
 from motionctx.io import read_jsonl, read_video
+from motionctx.pipeline import Pipeline
 from motionctx.recipe import load_recipe
 from motionctx.testing import random_image, random_video
 from motionctx_toy.model import build_toy_model
@@ -148,6 +149,10 @@ def test_bundle_copies_model_lora_and_training_summary(toy_model: Path, tmp_path
     with pytest.raises(InputError, match="not an earlier output"):  # never replaces a folder of other things
         bundle_model(toy_model, lora, {}, logs)
     assert (logs / "metrics.jsonl").is_file()
+    # a fully trained model bundles without a LoRA, with the backbone settings it must be sampled with
+    full = bundle_model(src, None, {"pose_full": logs}, tmp_path / "full", backbone={"rope_parts": 2})
+    assert not (full / "pose_lora.safetensors").exists()
+    assert json.loads((full / "training.json").read_text())["backbone"] == {"rope_parts": 2}
 
 
 def test_latent_scale_is_per_coefficient_or_one_for_all(tmp_path: Path) -> None:
@@ -211,108 +216,59 @@ def test_toy_dataset_reference_stills(tmp_path: Path) -> None:
         assert ref_meta["motions"][0]["seed"] != clip_meta["motions"][0]["seed"]
 
 
-def test_toy_dataset_mixes_in_skeleton_views(tmp_path: Path) -> None:
-    """``skeleton_pairs`` clips show the character on the left and its own skeleton on the right."""
-    from motionctx_toy.dataset import write_toy_dataset
-    from motionctx_toy.pose_view import POSE_VIEW_NOTE
-    from motionctx_toy.world import ToyWorld
-
-    manifest = write_toy_dataset(tmp_path, 12, size=(32, 32), frames=3, pairs=0.3, skeleton_pairs=0.4)
-    lines = read_jsonl(manifest)
-    kinds = {l["id"][:4] for l in lines}
-    assert kinds == {"pair", "skel", "clip"}
-    skel = next(l for l in lines if l["id"].startswith("skel"))
-    assert skel["caption"].endswith(POSE_VIEW_NOTE)
-    video = read_video(tmp_path / skel["path"])
-    clip = ToyWorld(size=(32, 32), frames=3).clip(int(skel["id"][4:]))
-    assert video.size == (32, 64)
-    left, right = video.frames[..., :32], video.frames[..., 32:]
-    assert (left - clip.video.frames).abs().mean() < 0.03  # the clip itself (after mp4 coding)
-    drawn = right.amax(1) > 0.3  # skeleton strokes on black
-    assert 0 < drawn.float().mean() < 0.3
-    assert (drawn & (clip.mask[:, 0] > 0)).sum() > 0.6 * drawn.sum()  # strokes lie on the body
-    # the pair/clip choice of the other seeds is unchanged by the new kind
-    plain = {l["id"] for l in read_jsonl(write_toy_dataset(tmp_path / "b", 12, size=(32, 32), frames=3, pairs=0.3))}
-    assert {l["id"] for l in lines if l["id"].startswith("pair")} <= plain
-
-
-def test_toy_dataset_writes_split_screen_panels(tmp_path: Path) -> None:
-    """``panels`` clips are the right half of a pair clip, with the left half as their driving video,
-    listed as the manifest entry's driving video."""
-    from motionctx.engines.training.manifest import read_manifest
-    from motionctx_toy.clip import render_spec
-    from motionctx_toy.dataset import write_toy_dataset
-    from motionctx_toy.world import ToyWorld
-
-    manifest = write_toy_dataset(tmp_path, 10, size=(32, 32), frames=3, pairs=0.3, panels=0.4)
-    lines = read_jsonl(manifest)
-    assert {l["id"][:4] for l in lines} == {"pair", "pane", "clip"}
-    panel = next(l for l in lines if l["id"].startswith("panel"))
-    pair = render_spec(ToyWorld(size=(32, 32), frames=3).pair_spec(int(panel["id"][5:]))).video.frames
-    clip, driving = read_video(tmp_path / panel["path"]), read_video(tmp_path / panel["driving"])
-    assert clip.size == driving.size == (32, 32) and clip.num_frames == 3
-    assert (driving.frames - pair[..., :32]).abs().mean() < 0.03  # left character (after mp4 coding)
-    assert (clip.frames - pair[..., 32:]).abs().mean() < 0.03  # right character
-    assert (clip.frames - driving.frames).abs().mean() > 0.01  # two different characters
-    entry = next(e for e in read_manifest(manifest) if e.id == panel["id"])
-    assert entry.driving is not None and entry.driving.samefile(tmp_path / panel["driving"])
-    with pytest.raises(ValueError, match="at most 1"):
-        write_toy_dataset(tmp_path / "c", 4, pairs=0.5, panels=0.6)
-
-
-def test_toy_dataset_writes_cross_identity_cases(tmp_path: Path) -> None:
-    """``cases`` entries are training-split cross-identity cases laid out as the benchmark's: A doing
-    M as the clip, B doing M as the driving video with B's keypoints, a still of A as the reference."""
-    from motionctx.engines.training.manifest import read_manifest
-    from motionctx.io import read_image
-    from motionctx.pose import load_poses
-    from motionctx_toy.dataset import write_toy_dataset
-    from motionctx_toy.world import ToyWorld
-
-    manifest = write_toy_dataset(tmp_path, 8, size=(32, 32), frames=3, pairs=0.25, cases=0.5)
-    lines = read_jsonl(manifest)
-    assert {l["id"][:4] for l in lines} == {"pair", "case", "clip"}
-    line = next(l for l in lines if l["id"].startswith("case"))
-    case = ToyWorld(size=(32, 32), frames=3, families=("humanoid",)).cross_identity_case(int(line["id"][4:]))
-    assert case.metadata["split"] == "train"
-    clip, driving = read_video(tmp_path / line["path"]), read_video(tmp_path / line["driving"])
-    assert clip.num_frames == driving.num_frames == 3
-    assert (clip.frames - case.target.video.frames).abs().mean() < 0.03  # A doing M (after mp4 coding)
-    assert (driving.frames - case.driving.video.frames).abs().mean() < 0.03  # B doing M
-    assert (read_image(tmp_path / line["reference"]).pixels - case.reference.pixels).abs().mean() < 0.01
-    poses = load_poses(tmp_path / line["keypoints"])
-    assert torch.allclose(torch.as_tensor(poses.keypoints), torch.as_tensor(case.driving.poses.keypoints))  # B's
-    entry = next(e for e in read_manifest(manifest) if e.id == line["id"])
-    assert entry.driving is not None and entry.reference is not None and entry.keypoints is not None
-    again = read_jsonl(write_toy_dataset(tmp_path, 8, size=(32, 32), frames=3, pairs=0.25, cases=0.5))
-    assert again == lines  # a re-run keeps what is there
-
-
-def test_toy_dataset_writes_duets(tmp_path: Path) -> None:
-    """``duets`` clips are a training case's A and B side by side, each on its own background."""
-    from motionctx_toy.dataset import write_toy_dataset
-    from motionctx_toy.world import ToyWorld
-
-    lines = read_jsonl(write_toy_dataset(tmp_path, 6, size=(32, 32), frames=3, duets=0.5))
-    assert {l["id"][:4] for l in lines} == {"duet", "clip"}
-    line = next(l for l in lines if l["id"].startswith("duet"))
-    case = ToyWorld(size=(32, 32), frames=3, families=("humanoid",)).cross_identity_case(int(line["id"][4:]))
-    video = read_video(tmp_path / line["path"])
-    assert video.size == (32, 64) and video.num_frames == 3
-    assert (video.frames[..., :32] - case.target.video.frames).abs().mean() < 0.03  # A on its background
-    assert (video.frames[..., 32:] - case.driving.video.frames).abs().mean() < 0.03  # B on its own
-    assert line["caption"] == case.target.caption
-
-
-def test_toy_dataset_stage_refuses_fractions_over_one(tmp_path: Path) -> None:
-    """A recipe whose clip-kind fractions add up to more than 1 fails at load time, naming them."""
+def test_toy_dataset_stage_draws_a_named_world(tmp_path: Path) -> None:
+    """``world: simple`` gives the simple world's clips; a framing key set beside it wins; an
+    unknown world fails at load time, before anything is written."""
     from motionctx.errors import RecipeError
+    from motionctx.io import read_jsonl, read_video
+    from motionctx_toy.assets import read_sidecar
 
     recipe = tmp_path / "r.yaml"
     recipe.write_text(
         "motionctx: 1\nname: r\noutput: out\nstages:\n"
-        f"  - run: toy_dataset\n    with: {{folder: {tmp_path / 'data'}, count: 2, pairs: 0.5, panels: 0.7}}\n"
+        f"  - run: toy_dataset\n    with: {{folder: {tmp_path / 'a'}, count: 2, world: simple, references: true}}\n"
+        f"  - run: toy_dataset\n    with: {{folder: {tmp_path / 'b'}, count: 1, world: simple, frames: 3}}\n"
     )
-    with pytest.raises(RecipeError, match="pairs \\+ skeleton_pairs \\+ panels \\+ cases \\+ duets is 1.2"):
+    Pipeline(load_recipe(recipe, {"output": str(tmp_path / "out")}), progress=False).run()
+    line = read_jsonl(tmp_path / "a" / "manifest.jsonl")[0]
+    clip = read_video(tmp_path / "a" / line["path"])
+    assert (clip.num_frames, clip.size) == (5, (32, 32))
+    spec = read_sidecar(tmp_path / "a" / line["path"])["spec"]
+    assert spec["characters"][0]["flat"] and spec["motions"][0]["front"]
+    assert read_sidecar(tmp_path / "a" / line["reference"])["spec"]["motions"][0]["front"]
+    line = read_jsonl(tmp_path / "b" / "manifest.jsonl")[0]
+    assert read_video(tmp_path / "b" / line["path"]).num_frames == 3
+    recipe.write_text(
+        "motionctx: 1\nname: r\noutput: out\nstages:\n"
+        f"  - run: toy_dataset\n    with: {{folder: {tmp_path / 'c'}, count: 2, world: simpel}}\n"
+    )
+    with pytest.raises(RecipeError, match="simple"):
         load_recipe(recipe)
-    assert not (tmp_path / "data").exists()
+    assert not (tmp_path / "c").exists()
+
+
+def test_bundle_command_takes_the_pose_full_run_and_its_backbone_settings(toy_model: Path, tmp_path: Path) -> None:
+    """``motionctx toy bundle`` bundles ``pose_full/train/model`` with the backbone settings from the
+    run's saved recipe; a missing run is one clear error (exit 2)."""
+    import shutil
+    import subprocess
+    import sys
+
+    from motionctx.io import append_jsonl
+
+    train = tmp_path / "models" / "pose_full" / "train"
+    shutil.copytree(toy_model, train / "model")
+    for i in range(3):
+        append_jsonl(train / "metrics.jsonl", {"step": 10 * (i + 1), "loss": 1.0 - 0.1 * i, "step_time": 0.5, "time": 100.0 + i})
+    (train / "recipe.yaml").write_text(
+        "parts:\n  backbone:\n    use: wan_i2v\n    with: {path: x, dtype: float32, max_sequence_length: 128,\n"
+        "           rope_parts: 2, train_shift: 3.0}\n", encoding="utf-8")
+    cli = [sys.executable, "-m", "motionctx.cli", "toy", "bundle", "--models", str(tmp_path / "models")]
+    done = subprocess.run([*cli, "--dest", str(tmp_path / "b")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "b" / "training.json").read_text())
+    assert summary["backbone"] == {"rope_parts": 2, "max_sequence_length": 128, "dtype": "float32"}
+    assert summary["pose_full"]["steps"] == 30 and (tmp_path / "b" / "model" / "model_index.json").is_file()
+    missing = subprocess.run([*cli[:-1], str(tmp_path / "none"), "--dest", str(tmp_path / "c")],
+                             capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2 and "model_index.json" in missing.stderr and not (tmp_path / "c").exists()

@@ -1,5 +1,6 @@
-"""The shipped toy recipes run end to end in order (stage 1, stage 2, animate), cut down to a few
-clips and steps: the same files `make`-free users run for hours, checked in seconds."""
+"""The shipped toy recipes run end to end in order (the bundled model's pose_full; the method's
+stage 1, stage 2 and animate), cut down to a few clips and steps: the same files users run for
+hours, checked in seconds."""
 
 from __future__ import annotations
 
@@ -26,14 +27,19 @@ def _run(name: str, models: Path, data: Path, stage_overrides: dict[str, object]
 def test_toy_recipes_chain(tmp_path: Path) -> None:
     models, data = tmp_path / "models", tmp_path / "data"
     small_train = {"steps": 2, "batch_size": 2, "warmup_steps": 0, "checkpoint_every": 2, "log_every": 1}
+    full = _run("pose_full.yaml", models, data, {
+        "stages.1.with.count": 4, **{f"stages.3.with.{k}": v for k, v in small_train.items()}})
+    assert (full / "train" / "model" / "model_index.json").is_file()
+    scheduler = json.loads((full / "train" / "model" / "scheduler" / "scheduler_config.json").read_text())
+    assert scheduler["flow_shift"] == 3.0  # samples at the shift it was trained at
     pre = _run("pretrain_i2v.yaml", models, data, {
         "stages.1.with.count": 6, **{f"stages.3.with.{k}": v for k, v in small_train.items()}})
     assert (pre / "train" / "model" / "model_index.json").is_file()
     pose = _run("train_pose.yaml", models, data, {
         "stages.0.with.count": 4, **{f"stages.2.with.{k}": v for k, v in small_train.items()}})
     assert (pose / "train" / "lora.safetensors").is_file()
-    manifest = [json.loads(line) for line in (data / "train" / "manifest.jsonl").read_text().splitlines()]
+    manifest = [json.loads(line) for line in (data / "simple" / "train" / "manifest.jsonl").read_text().splitlines()]
     assert all(line.get("reference") for line in manifest)  # stage 2 trains on reference stills
     out = _run("animate.yaml", models, data, {"stages.0.with.steps": 2})
     video = read_video(out / "out.mp4")
-    assert video.size == (48, 48) and video.num_frames == 17
+    assert video.size == (32, 32) and video.num_frames == 17

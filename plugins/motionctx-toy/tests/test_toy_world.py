@@ -239,3 +239,51 @@ def test_bad_inputs_are_reported() -> None:
         render_clip([make_character(1, "bird")] * 2, make_motion(1, "bird", 9))
     with pytest.raises(InputError, match="kind"):
         make_motion(1, "bird", 9, kind="moonwalk")
+
+
+def test_simple_world_is_flat_front_facing_and_keeps_to_its_lists() -> None:
+    """The bundled model's world: one flat colour per body part, no turning, only the listed
+    motion and background kinds; its clips render again from their specs."""
+    from motionctx_toy.world import WORLDS, world_preset
+
+    simple, hard = world_preset("simple"), world_preset("hard")
+    assert (simple.size, simple.frames, simple.flat, simple.front) == ((32, 32), 5, True, True)
+    kinds, backgrounds = set(), set()
+    for seed in range(24):
+        clip = simple.clip(seed)
+        spec = clip.spec
+        assert spec is not None and spec.characters[0].flat and spec.motions[0].front
+        kinds.add(spec.motions[0].kind)
+        backgrounds.add(spec.background_kind)
+        assert torch.equal(render_spec(spec).video.frames, clip.video.frames)
+        motion = simple.motion(spec.motions[0].seed, "humanoid")
+        assert not motion.yaw.any() and not motion.roll.any()
+    assert kinds == set(WORLDS["simple"]["motions"]) and backgrounds == set(WORLDS["simple"]["backgrounds"])
+    # flat: the same identity has a texture pattern in the hard world and none in the simple one
+    patterned = next(s for s in range(50) if hard.character(s).pattern != "plain")
+    flat = simple.character(patterned)
+    assert flat.pattern == "plain" and flat.colours == hard.character(patterned).colours
+    # a flat clip shows exactly the character's palette on the body (no pattern), limbs on the far
+    # side of the body one shade darker
+    from motionctx_toy.colors import FAR_SHADE
+
+    clip = simple.clip(3)
+    colours = simple.character(clip.spec.characters[0].seed).colours.values()
+    palette = {tuple(round(c * shade, 2) for c in rgb) for rgb in colours for shade in (1.0, FAR_SHADE)}
+    body = clip.video.frames.permute(0, 2, 3, 1)[clip.mask[:, 0] > 0.5]
+    seen = {tuple(round(float(c), 2) for c in px) for px in body}
+    assert seen <= palette, seen - palette
+    case = world_preset("simple", "heldout").cross_identity_case(HELDOUT_START + 2)
+    assert case.metadata["target_spec"]["characters"][0]["flat"] is True
+
+
+def test_named_worlds_refuse_unknown_names_and_kinds() -> None:
+    from motionctx_toy.world import world_preset
+
+    with pytest.raises(InputError, match="did you mean 'simple'"):
+        world_preset("simpel")
+    with pytest.raises(InputError, match="belongs to the humanoid family"):
+        ToyWorld(motions=("gallop",), families=("humanoid",))
+    with pytest.raises(InputError, match="unknown background kinds"):
+        ToyWorld(backgrounds=("sky",))
+    assert world_preset("simple", size=(48, 48)).size == (48, 48)

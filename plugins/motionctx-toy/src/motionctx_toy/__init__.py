@@ -14,6 +14,8 @@ from typing import Any
 
 _EXPORTS = {
     "ToyWorld": "motionctx_toy.world",
+    "WORLDS": "motionctx_toy.world",
+    "world_preset": "motionctx_toy.world",
     "CrossIdentityCase": "motionctx_toy.world",
     "cross_identity_case": "motionctx_toy.world",
     "ToyClip": "motionctx_toy.clip",
@@ -46,6 +48,7 @@ __all__ = [
     "Placement",
     "ToyClip",
     "ToyWorld",
+    "WORLDS",
     "cross_identity_case",
     "get_toy_skeleton",
     "make_background",
@@ -55,6 +58,7 @@ __all__ = [
     "render_clip",
     "render_spec",
     "skeleton_for",
+    "world_preset",
     "write_toy_assets",
 ]
 

@@ -16,7 +16,7 @@ from motionctx.errors import InputError
 from motionctx.io import atomic_write_json, write_image, write_video
 from motionctx_toy.clip import ToyClip
 from motionctx_toy.seeds import split_of
-from motionctx_toy.world import ToyWorld
+from motionctx_toy.world import world_preset
 
 SIDECAR_FORMAT = "motionctx-toy/1"
 
@@ -82,16 +82,17 @@ def save_clip(path: str | Path, clip: ToyClip) -> Path:
     return p
 
 
-def write_toy_assets(folder: str | Path, seed: int = 1_000_000, size: tuple[int, int] = (64, 64), frames: int = 17,
-                     family: str | None = None) -> dict[str, Path]:
-    """Write a demo cross-identity case into ``folder``.
+def write_toy_assets(folder: str | Path, seed: int = 1_000_000, size: tuple[int, int] | None = None, frames: int = 17,
+                     family: str | None = None, world: str = "simple") -> dict[str, Path]:
+    """Write a demo cross-identity case of the named ``world`` into ``folder`` (``size``: the
+    world's frame size unless given).
 
     ``reference.png`` (identity A), ``driving.mp4`` (identity B performing motion M) with
     ``driving.poses.npz`` keypoints, ``target.mp4`` (A performing M: the answer) and a
     ``.toy.json`` sidecar beside each. Returns the paths by role.
     """
-    world = ToyWorld(split=split_of(seed), size=size, frames=frames)
-    case = world.cross_identity_case(seed, family)
+    cases = world_preset(world, split_of(seed), frames=frames, **({"size": size} if size else {}))
+    case = cases.cross_identity_case(seed, family)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     paths = {

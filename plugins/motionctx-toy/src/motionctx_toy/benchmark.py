@@ -4,8 +4,10 @@ Each case animates identity A (the reference) with the motion identity B perform
 clip; the answer is A performing that motion, rendered by the toy world. Variants:
 
 - ``copy``: the reference repeated (no motion at all);
-- ``no_lora``: the toy backbone without the pose LoRA, stock image-to-video layout (``first_frame``);
-- ``pose``: the pose-based model (backbone + LoRA, spatial in-context composite of the skeleton);
+- ``pose_full``: a model fully trained on the pose layout (the bundled model);
+- ``no_lora``: the method's image-to-video base alone, stock layout (``first_frame``);
+- ``pose``: the method: that base + the pose LoRA, spatial in-context composite of the skeleton;
+- ``e2e``: a LoRA reading the raw driving clip instead of a skeleton;
 - any extra variants given as recipe-style part settings.
 
 Held-out seeds: benchmark seed ``s`` uses cases ``HELDOUT_START + s * CASES_PER_SEED + i``, never
@@ -19,9 +21,12 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from motionctx_toy.seeds import HELDOUT_START
+
+if TYPE_CHECKING:
+    from motionctx_toy.world import ToyWorld
 
 CASES_PER_SEED = 100_000
 METRICS = ("iou", "psnr", "ssim", "colour_distance")
@@ -36,30 +41,32 @@ class Variant:
     parts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def default_variants(model: str | Path, lora: str | Path | None, *, motion: dict[str, Any] | None = None,
+def default_variants(model: str | Path | None, lora: str | Path | None, *, motion: dict[str, Any] | None = None,
                      pose_model: str | Path | None = None, pose_backbone: dict[str, Any] | None = None,
                      e2e_lora: str | Path | None = None) -> list[Variant]:
-    """copy, no_lora, (when ``lora`` is given) pose, (when ``pose_model`` is given) pose_full: a
-    model fully trained on the pose layout, without LoRA (a probe, not the method), and (when
-    ``e2e_lora`` is given) e2e: the end-to-end variant, the raw driving clip beside the reference.
-    ``pose_backbone``: more backbone parameters for the pose variants, as they were trained (e.g.
-    ``{"rope_parts": 2}``)."""
+    """copy; (when ``pose_model`` is given) pose_full: a model fully trained on the pose layout,
+    without LoRA (the bundled model); (when the method's base ``model`` is given) no_lora, and
+    with ``lora`` pose (the method), with ``e2e_lora`` e2e (the raw driving clip beside the
+    reference). ``pose_backbone``: more backbone parameters for the pose variants, as they were
+    trained (e.g. ``{"rope_parts": 2}``)."""
     # the given cells' noisy latent is held where training had it (the toy models never learn to denoise them)
     backbone = {"path": str(model), "dtype": "float32", "max_sequence_length": 128, "hold_known": True}
-    out = [
-        Variant("copy"),
-        Variant("no_lora", {"backbone": {"use": "wan_i2v", "with": backbone}, "composer": {"use": "first_frame"},
-                            "motion": {"use": "raw_video"}}),
-    ]
+    out = [Variant("copy")]
 
     def pose(name: str, **weights: str) -> Variant:
         return Variant(name, {"backbone": {"use": "wan_i2v", "with": {**backbone, **(pose_backbone or {}), **weights}},
                               "composer": {"use": "spatial"}, "motion": {"use": "pose", "with": dict(motion or {})}})
 
-    if lora:
-        out.append(pose("pose", lora=str(lora)))
     if pose_model:
         out.append(pose("pose_full", path=str(pose_model)))
+    if model is None:
+        if lora or e2e_lora:
+            raise ValueError("a LoRA variant needs the base model it was trained on")
+        return out
+    out.append(Variant("no_lora", {"backbone": {"use": "wan_i2v", "with": backbone}, "composer": {"use": "first_frame"},
+                                   "motion": {"use": "raw_video"}}))
+    if lora:
+        out.append(pose("pose", lora=str(lora)))
     if e2e_lora:
         out.append(Variant("e2e", {"backbone": {"use": "wan_i2v", "with": {**backbone, "lora": str(e2e_lora)}},
                                    "composer": {"use": "spatial"}, "motion": {"use": "raw_video"}}))
@@ -110,12 +117,7 @@ def run_benchmark(
     *,
     seeds: list[int],
     cases: int,
-    size: tuple[int, int] = (64, 64),
-    frames: int = 9,
-    families: tuple[str, ...] = ("humanoid",),
-    scale: float = 1.0,
-    span: float = 1.0,
-    background_kind: str | None = None,
+    world: ToyWorld,
     steps: int = 20,
     guidance: float = 1.0,
     gap_threshold: float = 0.15,
@@ -124,21 +126,20 @@ def run_benchmark(
 ) -> dict[str, Any]:
     """Score every variant on ``cases`` held-out cases for each benchmark seed.
 
+    ``world`` draws the cases (its held-out split is used whatever split it was made for).
     Returns per-variant per-seed means, the mean and spread over seeds, and the IoU on the subset
     of cases whose A and B proportions differ by more than ``gap_threshold``. ``on_output(variant,
     seed, index, case, output)`` sees every output video (to keep some for a picture).
     """
     from motionctx import build_part
     from motionctx_toy.metrics import score_case
-    from motionctx_toy.world import ToyWorld
+    from dataclasses import asdict, replace
 
-    world = ToyWorld(split="heldout", size=size, frames=frames, families=families, scale=scale, span=span,
-                      background_kind=background_kind)
+    world = replace(world, split="heldout")
     all_cases = {s: [world.cross_identity_case(HELDOUT_START + s * CASES_PER_SEED + i) for i in range(cases)] for s in seeds}
     gaps = {s: [proportion_gap(c) for c in cs] for s, cs in all_cases.items()}
-    report: dict[str, Any] = {"seeds": seeds, "cases": cases, "size": list(size), "frames": frames, "families": list(families),
-                              "scale": scale, "span": span, "background_kind": background_kind,
-                              "steps": steps, "guidance": guidance, "gap_threshold": gap_threshold, "variants": {}}
+    settings = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(world).items() if k != "split"}
+    report: dict[str, Any] = {"seeds": seeds, "cases": cases, "world": settings, "steps": steps, "guidance": guidance, "gap_threshold": gap_threshold, "variants": {}}
     for variant in variants:
         parts = {}
         if variant.parts:
@@ -181,9 +182,32 @@ def markdown_table(report: dict[str, Any]) -> str:
     return head + "\n".join(rows) + "\n"
 
 
-def result_line(report: dict[str, Any]) -> str:
-    """``RESULT iou=<x> psnr=<y> iou_copy=<a> psnr_copy=<b>`` (the best model variant vs copy)."""
+def main_variant(report: dict[str, Any]) -> str:
+    """The variant a benchmark is about: ``pose_full`` (the bundled kind of model), else the
+    method's ``pose``, else ``no_lora``, else ``copy``."""
     v = report["variants"]
-    main = v.get("pose") or v.get("pose_full") or v.get("no_lora") or v["copy"]
-    return (f"RESULT iou={main['iou']['mean']:.4f} psnr={main['psnr']['mean']:.3f} "
-            f"iou_copy={v['copy']['iou']['mean']:.4f} psnr_copy={v['copy']['psnr']['mean']:.3f}")
+    return next(name for name in ("pose_full", "pose", "no_lora", "copy") if name in v)
+
+
+def margins(report: dict[str, Any], variant: str) -> dict[str, float]:
+    """``variant`` minus copying, per metric: the mean over seeds of the per-seed difference and
+    its spread (standard deviation over seeds), plus both IoUs on the different-proportion cases."""
+    v, c = report["variants"][variant], report["variants"]["copy"]
+    out: dict[str, float] = {}
+    for m in ("iou", "psnr"):
+        diffs = [v["per_seed"][s][m] - c["per_seed"][s][m] for s in v["per_seed"]]
+        out[f"{m}_margin"] = statistics.fmean(diffs)
+        out[f"{m}_margin_spread"] = statistics.pstdev(diffs) if len(diffs) > 1 else 0.0
+    out["iou_far"] = v["iou_different_proportions"] if v["iou_different_proportions"] is not None else math.nan
+    out["iou_far_copy"] = c["iou_different_proportions"] if c["iou_different_proportions"] is not None else math.nan
+    return out
+
+
+def result_line(report: dict[str, Any]) -> str:
+    """``RESULT variant=... iou=... psnr=... iou_copy=... psnr_copy=... iou_margin=... ...``: the
+    main variant (:func:`main_variant`) against copying."""
+    name = main_variant(report)
+    v, c = report["variants"][name], report["variants"]["copy"]
+    fields = {"iou": v["iou"]["mean"], "psnr": v["psnr"]["mean"], "colour_distance": v["colour_distance"]["mean"],
+              "iou_copy": c["iou"]["mean"], "psnr_copy": c["psnr"]["mean"], **margins(report, name)}
+    return f"RESULT variant={name} " + " ".join(f"{k}={x:.4f}" for k, x in fields.items())

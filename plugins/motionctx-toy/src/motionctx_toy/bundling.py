@@ -1,5 +1,5 @@
-"""Put a trained toy model into the package: the pipeline folder, the pose LoRA and a summary of
-the training logs, checked against the size budget of the repository."""
+"""Put a trained toy model into the package: the pipeline folder, a LoRA when the model has one,
+and a summary of the training logs, checked against the size budget of the repository."""
 
 from __future__ import annotations
 
@@ -40,25 +40,30 @@ def training_summary(train_folder: str | Path, window: int = 4) -> dict[str, Any
     }
 
 
-def bundle_model(model: str | Path, lora: str | Path, logs: dict[str, str | Path], dest: str | Path) -> Path:
-    """Copy ``model`` (a diffusers pipeline folder) to ``dest/model`` and ``lora`` to
+def bundle_model(model: str | Path, lora: str | Path | None, logs: dict[str, str | Path], dest: str | Path,
+                 backbone: dict[str, Any] | None = None) -> Path:
+    """Copy ``model`` (a diffusers pipeline folder) to ``dest/model``, ``lora`` (if any) to
     ``dest/pose_lora.safetensors``, and write ``dest/training.json`` from the ``logs`` training
-    folders (name -> folder). ``dest`` is replaced as a whole, atomically."""
+    folders (name -> folder) plus the ``backbone`` settings the model was trained with (they must
+    be given again to sample from it). ``dest`` is replaced as a whole, atomically."""
     import shutil
 
     from motionctx.io import atomic_dir, atomic_write_json, check_replaceable
 
-    model, lora, dest = Path(model), Path(lora), Path(dest)
+    model, dest = Path(model), Path(dest)
     if not (model / "model_index.json").is_file():
         raise InputError(f"{model} is not a pipeline folder (no model_index.json)", "pass the trained model folder")
-    if not lora.is_file():
+    if lora is not None and not Path(lora).is_file():
         raise InputError(f"no LoRA file at {lora}", "pass the lora.safetensors the pose training wrote")
     check_replaceable(dest, "training.json", "--dest")
-    summary = {name: training_summary(folder) for name, folder in logs.items()}
+    summary: dict[str, Any] = {name: training_summary(folder) for name, folder in logs.items()}
+    if backbone:
+        summary["backbone"] = dict(backbone)
     with atomic_dir(dest) as tmp:
         shutil.copytree(model, tmp / "model")
         _drop_local_paths(tmp / "model")
-        shutil.copy2(lora, tmp / "pose_lora.safetensors")
+        if lora is not None:
+            shutil.copy2(lora, tmp / "pose_lora.safetensors")
         atomic_write_json(tmp / "training.json", summary)
         size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
         if size > SIZE_BUDGET:

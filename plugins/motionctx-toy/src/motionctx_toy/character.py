@@ -42,6 +42,7 @@ class Character:
     pattern_scale: float
     traits: dict[str, str] = field(default_factory=dict)
     seed: int | None = None
+    flat: bool = False
 
     def describe(self) -> dict[str, object]:
         """A JSON-friendly summary (for metadata and captions)."""
@@ -55,11 +56,13 @@ class Character:
             "widths": {k: round(v, 4) for k, v in self.widths.items()},
             "colours": {k: [round(c, 4) for c in v] for k, v in self.colours.items()},
             "traits": dict(self.traits),
+            **({"flat": True} if self.flat else {}),
         }
 
 
-def make_character(seed: int, family: str) -> Character:
-    """The identity for ``seed`` in ``family`` (deterministic)."""
+def make_character(seed: int, family: str, flat: bool = False) -> Character:
+    """The identity for ``seed`` in ``family`` (deterministic); ``flat`` drops its texture pattern
+    (one flat colour per body part) and changes nothing else."""
     mod = family_module(family)
     seeds.check_seed(seed, what="character seed")
     r = seeds.rng(seed, "character", family)
@@ -80,7 +83,7 @@ def make_character(seed: int, family: str) -> Character:
         "one": 1.0,
     }
     colours, traits = mod.palette(r, Picker(r))
-    pattern = str(r.choice(PATTERNS))
+    pattern = str(r.choice(PATTERNS))  # always drawn: keeps the stream fixed
     traits = {**traits, **_shape_traits(group_factors, widths)}
     return Character(
         family=family,
@@ -90,10 +93,11 @@ def make_character(seed: int, family: str) -> Character:
         head_size=head_size,
         stature=float(r.uniform(*mod.STATURE)),
         colours={k: tuple(float(c) for c in np.clip(v, 0, 1)) for k, v in colours.items()},  # type: ignore[misc]
-        pattern=pattern,
+        pattern="plain" if flat else pattern,
         pattern_scale=float(r.uniform(0.07, 0.12)),
         traits=traits,
         seed=int(seed),
+        flat=flat,
     )
 
 

@@ -18,59 +18,66 @@ def benchmark_cmd(
     out: Path = typer.Option(Path("outputs/toy_benchmark/report.json"), "--out", help="report JSON (a .md table is written beside it)"),
     seed: list[int] = typer.Option([0, 1, 2], "--seed", help="benchmark seed (repeatable); each gives its own held-out cases"),
     cases: int = typer.Option(16, "--cases", min=1, help="cases per seed"),
-    model: Path | None = typer.Option(None, "--model", help="toy pipeline folder (default: the bundled model)"),
-    lora: Path | None = typer.Option(None, "--lora", help="pose LoRA (default: the bundled one)"),
+    world: str = typer.Option("simple", "--world", help="the toy world of the cases: simple (the bundled model's) or hard"),
     pose_model: Path | None = typer.Option(
-        None, "--pose-model", help="also score a model fully trained on the pose layout, without LoRA (variant pose_full)"
+        None, "--pose-model", help="model fully trained on the pose layout, variant pose_full (default: the bundled model)"
     ),
+    model: Path | None = typer.Option(
+        None, "--model", help="the method's image-to-video base (variant no_lora; with --lora, variant pose)"
+    ),
+    lora: Path | None = typer.Option(None, "--lora", help="the method's pose LoRA on --model (variant pose)"),
     e2e_lora: Path | None = typer.Option(
-        None, "--e2e-lora", help="also score an end-to-end LoRA: the raw driving clip as the motion signal (variant e2e)"
+        None, "--e2e-lora", help="also score an end-to-end LoRA on --model: the raw driving clip as the motion signal (variant e2e)"
     ),
     steps: int = typer.Option(20, "--steps", min=1, help="denoising steps"),
-    size: int = typer.Option(48, "--size", help="frame side in pixels (the bundled model is trained at 48)"),
-    frames: int = typer.Option(9, "--frames", help="frames per case"),
-    scale: float = typer.Option(1.0, "--scale", help="framing: character size, as the model was trained"),
-    span: float = typer.Option(1.0, "--span", help="framing: how far motions travel, as the model was trained"),
-    background: str | None = typer.Option(None, "--background", help="force one background kind (plain, stripes, ...)"),
-    line_scale: float = typer.Option(0.25, "--line-scale", help="skeleton stroke scale (as in training)"),
+    size: int | None = typer.Option(None, "--size", help="frame side in pixels (default: the world's)"),
+    frames: int | None = typer.Option(None, "--frames", help="frames per case (default: the world's)"),
+    line_scale: float = typer.Option(0.5, "--line-scale", help="skeleton stroke scale (as in training)"),
     rope_parts: int = typer.Option(
-        1, "--rope-parts", min=1, help="the pose models' backbone rope_parts, as trained (2: halves share positions)"
+        2, "--rope-parts", min=1, help="the pose models' backbone rope_parts, as trained (2: halves share positions)"
     ),
     sheet_cases: int = typer.Option(
         4, "--sheet-cases", min=0, help="cases of the first seed drawn in a .png beside the report (0: none)"
     ),
 ) -> None:
-    """Score copy-the-reference, the backbone without LoRA, and the pose model on held-out cases.
+    """Score copy-the-reference, the bundled model and (with --model/--lora) the method's LoRA on
+    held-out cross-identity cases.
 
     Writes the report JSON, a markdown table beside it and, unless --sheet-cases 0, a picture of
     what each variant drew for the first cases."""
     from rich.progress import track
 
-    from motionctx.errors import WeightsError
+    from motionctx.errors import InputError, WeightsError
     from motionctx.io import atomic_write_json, atomic_write_text, write_image
     from motionctx_toy.benchmark import default_variants, markdown_table, result_line, run_benchmark
-    from motionctx_toy.bundled import bundled_lora, bundled_model
+    from motionctx_toy.bundled import bundled_model
     from motionctx_toy.sheet import benchmark_sheet
+    from motionctx_toy.world import world_preset
 
-    model = model or bundled_model()
-    lora = lora or bundled_lora()
+    cases_world = world_preset(world, "heldout", **({"size": (size, size)} if size else {}),
+                               **({"frames": frames} if frames else {}))
+    pose_model = pose_model or bundled_model()
     for folder, flag in ((model, "--model"), (pose_model, "--pose-model")):
         if folder is not None and not (Path(folder) / "model_index.json").is_file():
             raise WeightsError(f"toy model folder {str(folder)!r} has no model_index.json",
-                               f"train it with recipes/toy/ or pass {flag}")
-    if e2e_lora is not None and not e2e_lora.is_file():
-        raise WeightsError(f"end-to-end LoRA {str(e2e_lora)!r} does not exist",
-                           "train it with recipes/toy/probes/e2e_lora.yaml or fix --e2e-lora")
+                               f"train it with recipes/toy/ or fix {flag}")
+    for file, flag in ((lora, "--lora"), (e2e_lora, "--e2e-lora")):
+        if file is None:
+            continue
+        if model is None:
+            raise InputError(f"{flag} needs the base model it was trained on", "pass --model too")
+        if not file.is_file():
+            raise WeightsError(f"LoRA file {str(file)!r} does not exist", f"train it with recipes/toy/ or fix {flag}")
     keep = _FirstCases(seed[0], sheet_cases)
     report = run_benchmark(
         default_variants(model, lora, motion={"render": {"line_scale": line_scale, "hands": False, "face": False}},
                          pose_model=pose_model, pose_backbone={"rope_parts": rope_parts} if rope_parts != 1 else None,
                          e2e_lora=e2e_lora),
-        seeds=list(seed), cases=cases, size=(size, size), frames=frames, scale=scale, span=span, background_kind=background,
-        steps=steps,
+        seeds=list(seed), cases=cases, world=cases_world, steps=steps,
         track=lambda jobs, what: track(jobs, description=what),
         on_output=keep.add,
     )
+    report["world"]["name"] = world
     atomic_write_json(out, report)
     table = markdown_table(report)
     if keep.cases:
@@ -103,10 +110,15 @@ def bundle_cmd(
     models: Path = typer.Option(Path("outputs/toy"), "--models", help="the toy recipes' output folder (TOY_OUTPUT)"),
     dest: Path | None = typer.Option(None, "--dest", help="where to write the bundle (default: the package's bundled/)"),
 ) -> None:
-    """Bundle the model trained by recipes/toy/ (pretrain_i2v + train_pose) with its training summary."""
+    """Bundle the model trained by recipes/toy/pose_full.yaml with its training summary."""
+    import yaml
+
     from motionctx_toy.bundled import BUNDLED
     from motionctx_toy.bundling import bundle_model
 
-    pre, pose = models / "pretrain_i2v" / "train", models / "train_pose" / "train"
-    out = bundle_model(pre / "model", pose / "lora.safetensors", {"pretrain_i2v": pre, "train_pose": pose}, dest or BUNDLED)
+    train = models / "pose_full" / "train"
+    recipe = train / "recipe.yaml"
+    backbone = yaml.safe_load(recipe.read_text(encoding="utf-8"))["parts"]["backbone"]["with"] if recipe.is_file() else {}
+    kept = {k: backbone[k] for k in ("rope_parts", "max_sequence_length", "dtype") if k in backbone}
+    out = bundle_model(train / "model", None, {"pose_full": train}, dest or BUNDLED, backbone=kept)
     out_console.print(f"bundled the toy model into {out}")

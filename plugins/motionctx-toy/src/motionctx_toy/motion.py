@@ -38,6 +38,7 @@ class Motion:
     pivot: str
     traits: dict[str, str] = field(default_factory=dict)
     seed: int | None = None
+    front: bool = False
 
     @property
     def frames(self) -> int:
@@ -72,7 +73,7 @@ class Motion:
 
     def describe(self) -> dict[str, object]:
         return {"family": self.family, "kind": self.kind, "seed": self.seed, "frames": self.frames,
-                "traits": dict(self.traits)}
+                "traits": dict(self.traits), **({"front": True} if self.front else {})}
 
 
 def motion_kinds(family: str) -> tuple[str, ...]:
@@ -80,8 +81,9 @@ def motion_kinds(family: str) -> tuple[str, ...]:
     return tuple(family_module(family).MOTIONS)
 
 
-def make_motion(seed: int, family: str, frames: int = 9, kind: str | None = None) -> Motion:
-    """The motion for ``seed`` in ``family`` at ``frames`` frames; ``kind`` forces a motion kind."""
+def make_motion(seed: int, family: str, frames: int = 9, kind: str | None = None, front: bool = False) -> Motion:
+    """The motion for ``seed`` in ``family`` at ``frames`` frames; ``kind`` forces a motion kind;
+    ``front`` keeps the body facing the camera (no yaw or roll; limbs move as before)."""
     mod = family_module(family)
     seeds.check_seed(seed, what="motion seed")
     if frames < 1:
@@ -98,18 +100,20 @@ def make_motion(seed: int, family: str, frames: int = 9, kind: str | None = None
     mod.MOTIONS[chosen](tr)
     tr.jitter(6.0, 4.0)
     ground = float(tr.rng.uniform(0.84, 0.93))
+    turns = 0.0 if front else 1.0
     return Motion(
         family=family,
         kind=chosen,
         offsets=tr.offsets.astype(np.float32),
         root_x=_place(tr.path, tr.rng).astype(np.float32),
         lift=tr.lift.astype(np.float32),
-        yaw=np.radians(tr.yaw).astype(np.float32),
-        roll=np.radians(tr.roll).astype(np.float32),
+        yaw=np.radians(tr.yaw * turns).astype(np.float32),
+        roll=np.radians(tr.roll * turns).astype(np.float32),
         ground=ground,
         pivot=tr.pivot,
         traits=dict(tr.traits),
         seed=int(seed),
+        front=front,
     )
 
 

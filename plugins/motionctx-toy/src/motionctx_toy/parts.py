@@ -118,10 +118,20 @@ class ToyCaptionGuider(TextGuider):
     driving clip's motion, e.g. "A stocky humanoid with ... It walks to the left."
 
     The identity comes from ``character``, else the reference sidecar, else the driving clip's
-    first character; the motion from the driving clip (``clip`` or ``driving_sidecar``).
+    first character; the motion from the driving clip (``clip`` or ``driving_sidecar``). A sidecar
+    is trusted only for the media it describes: its clip is rendered again from the seeds and
+    compared with what the guider is given. The reference must show the same colours (the same
+    character on the same background, in any pose: histograms of 8 levels per channel within
+    ``colour_tolerance``, L1), the driving frames the same pixels (mean absolute difference within
+    ``tolerance``, as ``toy_truth`` checks). When a sidecar is missing or does not match (your own
+    photo or video), a warning says so and the prompt is ``fallback_prompt``: the guider never
+    describes another character than the one it is shown.
     """
 
     name: ClassVar[str] = "toy_caption"
+
+    class Foreign(Exception):
+        """The media given are not the toy media a sidecar describes."""
 
     class Config(PartConfig):
         character: CharacterSpec | None = Field(None, description="the identity shown in the reference")
@@ -129,20 +139,90 @@ class ToyCaptionGuider(TextGuider):
         clip: ClipSpec | None = Field(None, description="the driving clip's spec (its first character's motion)")
         driving_sidecar: str | None = Field(None, description="the .toy.json written next to the driving video")
         motion: MotionSpec | None = Field(None, description="override the driving motion (seed, kind)")
+        fallback_prompt: str = Field(
+            "A small character moves.", description="the prompt when a sidecar is missing or not of the media given"
+        )
+        tolerance: float = Field(
+            0.06,
+            gt=0,
+            description="largest mean absolute pixel difference between the driving frames and their sidecar's clip",
+        )
+        colour_tolerance: float = Field(
+            0.5,
+            gt=0,
+            le=2,
+            description="largest L1 distance between the colour histograms of the reference and its sidecar's",
+        )
 
     def describe(self, reference: Image, driving: Video) -> str:
+        import warnings
+
+        try:
+            return self._describe(reference, driving)
+        except self.Foreign as exc:
+            warnings.warn(
+                f"toy_caption: {exc}; using the fallback prompt {self.config.fallback_prompt!r}", stacklevel=2
+            )
+            return self.config.fallback_prompt
+
+    def _describe(self, reference: Image, driving: Video) -> str:
         from motionctx_toy.captions import describe_character, describe_motion
         from motionctx_toy.character import make_character
         from motionctx_toy.motion import make_motion
 
         cfg = self.config
-        spec = _spec_from(cfg.clip, cfg.driving_sidecar, "toy_caption")
+        spec = self._spec(cfg.clip, cfg.driving_sidecar, "driving")
+        if cfg.clip is None:
+            self._check_driving(driving, spec, cfg.driving_sidecar)
         identity = cfg.character
         if identity is None and cfg.reference_sidecar:
-            identity = _spec_from(None, cfg.reference_sidecar, "toy_caption").characters[0]
+            ref_spec = self._spec(None, cfg.reference_sidecar, "reference")
+            self._check_reference(reference, ref_spec, cfg.reference_sidecar)
+            identity = ref_spec.characters[0]
         identity = identity or spec.characters[0]
         family = spec.characters[0].family
         motion_spec = cfg.motion or spec.motions[0]
-        motion = make_motion(motion_spec.seed, family, spec.frames, kind=motion_spec.kind)
-        who = describe_character(make_character(identity.seed, identity.family))
+        motion = make_motion(motion_spec.seed, family, spec.frames, kind=motion_spec.kind, front=motion_spec.front)
+        who = describe_character(make_character(identity.seed, identity.family, flat=identity.flat))
         return f"{who[0].upper()}{who[1:]}. It {describe_motion(motion)}."
+
+    @staticmethod
+    def _spec(clip: ClipSpec | None, sidecar: str | None, role: str) -> ClipSpec:
+        if clip is not None or not sidecar:  # a recipe that names no clip at all is an error, not a fallback
+            return _spec_from(clip, sidecar, "toy_caption")
+        try:
+            return _spec_from(clip, sidecar, "toy_caption")
+        except InputError as exc:
+            raise ToyCaptionGuider.Foreign(f"no usable {role} sidecar ({exc.message})") from None
+
+    def _check_driving(self, driving: Video, spec: ClipSpec, sidecar: str | None) -> None:
+        import torch.nn.functional as F
+
+        from motionctx_toy.clip import render_spec
+
+        frames = driving.frames[:8]
+        rendered = render_spec(spec).video.frames[driving.start : driving.start + len(frames)]
+        if len(rendered) < len(frames):
+            raise ToyCaptionGuider.Foreign(f"the driving video is longer than the toy clip of {sidecar!r}")
+        if rendered.shape[-2:] != frames.shape[-2:]:
+            rendered = F.interpolate(rendered, size=frames.shape[-2:], mode="bilinear", align_corners=False)
+        diff = float((frames - rendered).abs().mean())
+        if diff > self.config.tolerance:
+            raise ToyCaptionGuider.Foreign(
+                f"the driving video is not the toy clip of {sidecar!r} (mean pixel difference {diff:.3f})"
+            )
+
+    def _check_reference(self, reference: Image, spec: ClipSpec, sidecar: str | None) -> None:
+        from motionctx_toy.clip import render_spec
+
+        def histogram(pixels: Any) -> Any:
+            q = (pixels.clamp(0, 1) * 8).long().clamp(max=7)
+            counts = ((q[0] * 8 + q[1]) * 8 + q[2]).flatten().bincount(minlength=512).float()
+            return counts / counts.sum()
+
+        rendered = render_spec(spec).video.frames[0]
+        distance = float((histogram(reference.pixels) - histogram(rendered)).abs().sum())
+        if distance > self.config.colour_tolerance:
+            raise ToyCaptionGuider.Foreign(
+                f"the reference image is not the toy character of {sidecar!r} (colour histogram distance {distance:.2f})"
+            )

@@ -18,6 +18,7 @@ class CharacterSpec(_Spec):
 
     family: str = Field(description="humanoid, quadruped or bird")
     seed: int = Field(ge=0, description="identity seed (< 1000000 train, >= 1000000 held out)")
+    flat: bool = Field(False, description="one flat colour per body part (no texture pattern)")
 
 
 class MotionSpec(_Spec):
@@ -25,6 +26,7 @@ class MotionSpec(_Spec):
 
     seed: int = Field(ge=0, description="motion seed (< 1000000 train, >= 1000000 held out)")
     kind: str | None = Field(None, description="force a motion kind (walk, wave, ...); default: from the seed")
+    front: bool = Field(False, description="keep the body facing the camera (no turning or rolling)")
 
 
 class PlacementSpec(_Spec):

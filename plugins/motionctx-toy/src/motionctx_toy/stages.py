@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from motionctx.parts import PartConfig, Stage, StageResult
 
@@ -27,6 +27,9 @@ class ToyModelStage(Stage):
         num_attention_heads: int = Field(4, ge=1, description="attention heads")
         attention_head_dim: int = Field(32, ge=8, description="width of one head")
         ffn_dim: int = Field(512, ge=8, description="feed-forward width")
+        flow_shift: float = Field(
+            1.0, gt=0, description="the scheduler's flow shift for sampling (match the training's train_shift)"
+        )
         latent_std: float | None = Field(
             2.0, gt=0, description="one latent scale for every DCT coefficient (None: each scaled to unit variance)"
         )
@@ -54,6 +57,9 @@ class ToyDatasetStage(Stage):
     class Config(PartConfig):
         folder: str = Field(description="output folder of clips and manifest.jsonl")
         count: int = Field(1000, ge=1, description="number of clips")
+        world: Literal["simple", "hard"] | None = Field(
+            None, description="a named toy world (motionctx_toy.WORLDS); the framing keys set here override its settings"
+        )
         first_seed: int = Field(0, ge=0, description="seed of the first clip")
         split: Literal["train", "heldout"] = Field("train", description="seed range the clips come from")
         size: tuple[int, int] = Field((64, 64), description="frame size [H, W]")
@@ -66,37 +72,19 @@ class ToyDatasetStage(Stage):
             None, description="force one kind of background on every clip"
         )
         references: bool = Field(False, description="give each one-character clip a reference still in another pose and place")
-        skeleton_pairs: float = Field(
-            0.0, ge=0.0, le=1.0, description="fraction of clips shown next to their own pose skeleton (twice as wide)"
-        )
-        panels: float = Field(
-            0.0, ge=0.0, le=1.0,
-            description="fraction of clips written as split-screen panels: one character's half with the other's as `driving`",
-        )
-        cases: float = Field(
-            0.0, ge=0.0, le=1.0,
-            description="fraction of clips written as cross-identity cases: A doing M, B doing M as `driving`, a still of A",
-        )
-        duets: float = Field(
-            0.0, ge=0.0, le=1.0,
-            description="fraction of clips written as duets: A and B side by side, each on its own background (twice as wide)",
-        )
-
-        @model_validator(mode="after")
-        def _fractions(self) -> ToyDatasetStage.Config:
-            from motionctx_toy.dataset import check_fractions
-
-            check_fractions(self.pairs, self.skeleton_pairs, self.panels, self.cases, self.duets)
-            return self
 
     def run(self, pipeline: Pipeline) -> StageResult:
         from motionctx_toy.dataset import write_toy_dataset
+        from motionctx_toy.world import ToyWorld, world_preset
 
         c = self.config
+        framing = ("size", "frames", "families", "scale", "span", "background_kind")
+        if c.world is not None:
+            world = world_preset(c.world, c.split, **{k: getattr(c, k) for k in framing if k in c.model_fields_set})
+        else:
+            world = ToyWorld(split=c.split, **{k: getattr(c, k) for k in framing})
         manifest = write_toy_dataset(
-            c.folder, c.count, first_seed=c.first_seed, split=c.split, size=c.size, frames=c.frames,
-            families=c.families, pairs=c.pairs, references=c.references,
-            skeleton_pairs=c.skeleton_pairs, panels=c.panels, cases=c.cases, duets=c.duets, scale=c.scale, span=c.span,
-            background_kind=c.background_kind, track=pipeline.track,
+            c.folder, c.count, first_seed=c.first_seed, world=world, pairs=c.pairs, references=c.references,
+            track=pipeline.track,
         )
         return StageResult({"manifest": manifest}, {"clips": c.count})

@@ -53,7 +53,10 @@ class ToyWorld:
 
     ``scale`` and ``span`` set the framing: characters ``scale`` times their own size, motions
     travelling ``span`` times their own path (the defaults, 1 and 1, leave both as drawn).
-    ``background_kind`` forces one kind of background (``plain``, ``stripes``, ...) on every clip."""
+    ``background_kind`` forces one kind of background (``plain``, ``stripes``, ...) on every clip;
+    ``backgrounds`` draws each clip's kind from a list instead. ``motions`` limits the motion kinds
+    (drawn per seed), ``front`` keeps bodies facing the camera, ``flat`` paints one flat colour per
+    body part. :func:`world_preset` gives the named worlds (``simple``, ``hard``)."""
 
     split: str = "train"
     size: tuple[int, int] = (64, 64)
@@ -64,6 +67,10 @@ class ToyWorld:
     scale: float = 1.0
     span: float = 1.0
     background_kind: str | None = None
+    backgrounds: tuple[str, ...] | None = None
+    motions: tuple[str, ...] | None = None
+    front: bool = False
+    flat: bool = False
 
     def __post_init__(self) -> None:
         if self.split not in seeds.SPLITS:
@@ -77,6 +84,17 @@ class ToyWorld:
         unknown = [f for f in self.families if f not in FAMILIES]
         if unknown or not self.families:
             raise InputError(f"unknown toy families {unknown}", f"families: {', '.join(FAMILIES)}")
+        bad = [k for k in self.backgrounds or () if k not in BACKGROUND_KINDS]
+        if bad or self.backgrounds == ():
+            raise InputError(f"unknown background kinds {bad}", f"kinds: {', '.join(BACKGROUND_KINDS)}")
+        if self.motions is not None:
+            from motionctx_toy.motion import motion_kinds
+
+            for fam in self.families:
+                known = motion_kinds(fam)
+                if not any(k in known for k in self.motions):
+                    raise InputError(f"none of the motion kinds {list(self.motions)} belongs to the {fam} family",
+                                     f"{fam} kinds: {', '.join(known)}")
 
     # ------------------------------------------------------------ seeds
     def seed(self, index: int) -> int:
@@ -108,16 +126,41 @@ class ToyWorld:
     def character(self, seed: int, family: str | None = None) -> Character:
         """The identity for ``seed`` (family drawn from the seed when not given)."""
         self._check(seed, "character seed")
-        return make_character(seed, self._family(seed, family, "character"))
+        return make_character(seed, self._family(seed, family, "character"), flat=self.flat)
 
     def motion(self, seed: int, family: str, frames: int | None = None, kind: str | None = None) -> Motion:
         """The motion for ``seed`` in ``family``; ``kind`` forces walk, wave, ... (see motion_kinds)."""
         self._check(seed, "motion seed")
-        return make_motion(seed, self._family(seed, family), frames or self.frames, kind=kind)
+        fam = self._family(seed, family)
+        return make_motion(seed, fam, frames or self.frames, kind=kind or self.motion_kind(seed, fam), front=self.front)
+
+    def motion_kind(self, seed: int, family: str) -> str | None:
+        """The kind motion ``seed`` takes in this world: drawn from ``motions`` (those the family
+        knows), or None to leave it to the seed."""
+        if self.motions is None:
+            return None
+        from motionctx_toy.motion import motion_kinds
+
+        kinds = [k for k in self.motions if k in motion_kinds(family)]
+        return kinds[int(seeds.rng(seed, "world-motion-kind", family).integers(len(kinds)))]
+
+    def background_kind_for(self, seed: int) -> str | None:
+        """The background kind of background ``seed``: ``background_kind``, else drawn from
+        ``backgrounds``, else None (the seed's own)."""
+        if self.background_kind is not None or self.backgrounds is None:
+            return self.background_kind
+        return self.backgrounds[int(seeds.rng(seed, "world-background-kind").integers(len(self.backgrounds)))]
 
     def background(self, seed: int, avoid: Iterable[Iterable[float]] = ()) -> Background:
         self._check(seed, "background seed")
-        return make_background(seed, avoid, kind=self.background_kind)
+        return make_background(seed, avoid, kind=self.background_kind_for(seed))
+
+    def _character_spec(self, family: str, seed: int) -> dict[str, Any]:
+        return {"family": family, "seed": seed, **({"flat": True} if self.flat else {})}
+
+    def _motion_spec(self, seed: int, family: str) -> dict[str, Any]:
+        kind = self.motion_kind(seed, family)
+        return {"seed": seed, **({"kind": kind} if kind else {}), **({"front": True} if self.front else {})}
 
     def render(self, characters: Character | Sequence[Character], motions: Motion | Sequence[Motion],
                background: Background | int | None = None) -> ToyClip:
@@ -136,11 +179,12 @@ class ToyWorld:
         chars, mots = [], []
         for i in range(characters):
             f = self._family(seed, None, "clip", str(i)) if mixed and family is None else fam
-            chars.append({"family": f, "seed": seeds.derive_seed(seed, self.split, "clip", i, "character")})
-            mots.append({"seed": seeds.derive_seed(seed, self.split, "clip", i, "motion")})
+            chars.append(self._character_spec(f, seeds.derive_seed(seed, self.split, "clip", i, "character")))
+            mots.append(self._motion_spec(seeds.derive_seed(seed, self.split, "clip", i, "motion"), f))
+        bg = seeds.derive_seed(seed, self.split, "clip", "background")
         return ClipSpec(
             characters=chars, motions=mots, frames=self.frames, size=self.size,
-            background=seeds.derive_seed(seed, self.split, "clip", "background"), background_kind=self.background_kind,
+            background=bg, background_kind=self.background_kind_for(bg),
             placements=[p.as_dict() for p in self.placements(characters)], fps=self.fps,
             supersample=self.supersample,
         )
@@ -154,12 +198,13 @@ class ToyWorld:
         """
         self._check(seed, "clip seed")
         fam = self._family(seed, family, "pair")
-        chars = [{"family": fam, "seed": seeds.derive_seed(seed, self.split, "pair", i, "character")} for i in range(2)]
-        motion = {"seed": seeds.derive_seed(seed, self.split, "pair", "motion")}
+        chars = [self._character_spec(fam, seeds.derive_seed(seed, self.split, "pair", i, "character")) for i in range(2)]
+        motion = self._motion_spec(seeds.derive_seed(seed, self.split, "pair", "motion"), fam)
         h, w = self.size
+        bg = seeds.derive_seed(seed, self.split, "pair", "background")
         return ClipSpec(
             characters=chars, motions=[motion, motion], frames=self.frames, size=(h, 2 * w),
-            background=seeds.derive_seed(seed, self.split, "pair", "background"), background_kind=self.background_kind,
+            background=bg, background_kind=self.background_kind_for(bg),
             placements=[self.framed(Placement(x=x, span=0.5)).as_dict() for x in (0.25, 0.75)], fps=self.fps,
             supersample=self.supersample,
         )
@@ -173,7 +218,8 @@ class ToyWorld:
         how it stands in the clip can then only be read from the motion signal.
         """
         clip = self.spec(seed, family)
-        motion = {"seed": seeds.derive_seed(seed, self.split, "clip", 0, "reference-motion")}
+        motion = self._motion_spec(seeds.derive_seed(seed, self.split, "clip", 0, "reference-motion"),
+                                   clip.characters[0].family)
         return ClipSpec(**{**clip.model_dump(), "motions": [motion], "frames": 1})
 
     def clip(self, seed: int, family: str | None = None, characters: int = 1, mixed: bool = False) -> ToyClip:
@@ -191,13 +237,13 @@ class ToyWorld:
         a_seed, b_seed = sub("a"), sub("b")
         if b_seed == a_seed:
             b_seed = sub("b", 1)
-        a, b = make_character(a_seed, fam), make_character(b_seed, fam)
+        a, b = self.character(a_seed, fam), self.character(b_seed, fam)
         m_seed, r_seed = sub("motion"), sub("reference-motion")
-        motion = make_motion(m_seed, fam, self.frames)
-        ref_motion = make_motion(r_seed, fam, self.frames)
+        motion = self.motion(m_seed, fam)
+        ref_motion = self.motion(r_seed, fam)
         still = ref_motion.frame(int(seeds.rng(seed, "case", "still").integers(self.frames)))
-        bg_a = make_background(sub("background-a"), avoid=list(a.colours.values()), kind=self.background_kind)
-        bg_b = make_background(sub("background-b"), avoid=list(b.colours.values()), kind=self.background_kind)
+        bg_a = self.background(sub("background-a"), avoid=list(a.colours.values()))
+        bg_b = self.background(sub("background-b"), avoid=list(b.colours.values()))
         kw: dict[str, Any] = {"size": self.size, "fps": self.fps, "supersample": self.supersample,
                               "placements": self.placements(1)}
         reference_clip = render_clip(a, still, frames=1, background=bg_a, **kw)
@@ -217,3 +263,26 @@ def cross_identity_case(seed: int, split: str | None = None, family: str | None 
     """Shortcut for ``ToyWorld(split, size, frames).cross_identity_case(seed)``; the split defaults
     to the one ``seed`` belongs to."""
     return ToyWorld(split or seeds.split_of(seed), size, frames).cross_identity_case(seed, family)
+
+
+#: The named toy worlds. ``simple`` is the default one (the bundled model, the demo and the
+#: benchmark): large flat-coloured humanoids facing the camera, plain or two-tone backgrounds,
+#: clear limb movement and moderate travel, small enough for a tiny model to learn on 2 CPU cores.
+#: ``hard`` is the world the earlier toy models were trained and scored in (textures, patterned
+#: backgrounds, turns, profile walks, cartwheels, small characters).
+WORLDS: dict[str, dict[str, Any]] = {
+    "simple": {"size": (32, 32), "frames": 5, "families": ("humanoid",), "scale": 1.2, "span": 0.5,
+               "backgrounds": ("plain", "horizon"), "motions": ("wave", "dance", "jump"), "front": True, "flat": True},
+    "hard": {"size": (48, 48), "frames": 9, "families": ("humanoid",)},
+}
+
+
+def world_preset(name: str, split: str = "train", **overrides: Any) -> ToyWorld:
+    """The named world (see :data:`WORLDS`) for ``split``; ``overrides`` replace its settings."""
+    if name not in WORLDS:
+        from motionctx.suggest import closest
+
+        near = closest(name, WORLDS)
+        raise InputError(f"unknown toy world {name!r}" + (f" (did you mean {near!r}?)" if near else ""),
+                         f"worlds: {', '.join(WORLDS)}")
+    return ToyWorld(split=split, **{**WORLDS[name], **overrides})
