@@ -58,7 +58,8 @@ def _columns(motion: torch.Tensor) -> list[float]:
     return out
 
 
-def test_compose_cuts_150_frames_to_149_and_the_keypoint_file_follows(clip: dict[str, Path], tmp_path: Path) -> None:
+def _compose_recipe(tmp_path: Path, clip: dict[str, Path], driving: Path) -> Path:
+    """A compose recipe driven by ``driving`` with the clip's keypoint file as the pose estimator."""
     recipe = tmp_path / "r.yaml"
     recipe.write_text(f"""\
 motionctx: 1
@@ -67,8 +68,13 @@ parts:
   composer: {{use: spatial}}
 stages:
   - run: compose
-    with: {{reference: "{clip["reference"]}", driving: "{clip["video"]}"}}
+    with: {{reference: "{clip["reference"]}", driving: "{driving}"}}
 """)
+    return recipe
+
+
+def test_compose_cuts_150_frames_to_149_and_the_keypoint_file_follows(clip: dict[str, Path], tmp_path: Path) -> None:
+    recipe = _compose_recipe(tmp_path, clip, clip["video"])
     assert run(["recipe", "run", str(recipe), "-o", str(tmp_path / "out"), "--no-progress"]) == 0
     motion = read_video(tmp_path / "out" / "motion.mp4").frames
     assert motion.shape[0] == 149  # 4k+1: the last frame is cut, the pose file (150 entries) is not refused
@@ -97,16 +103,7 @@ def test_chunks_that_start_later_get_their_own_frames_of_the_file(clip: dict[str
 
 def test_a_pose_file_shorter_than_the_cut_is_refused_naming_both(clip: dict[str, Path], tmp_path: Path, capsys) -> None:
     longer = write_video(tmp_path / "longer.mp4", Video(torch.zeros(160, 3, H, W), 25.0))
-    recipe = tmp_path / "r.yaml"
-    recipe.write_text(f"""\
-motionctx: 1
-parts:
-  motion: {{use: pose, with: {{estimator: {{use: keypoints_file, with: {{path: "{clip["poses"]}"}}}}}}}}
-  composer: {{use: spatial}}
-stages:
-  - run: compose
-    with: {{reference: "{clip["reference"]}", driving: "{longer}"}}
-""")
+    recipe = _compose_recipe(tmp_path, clip, longer)
     assert run(["recipe", "run", str(recipe), "-o", str(tmp_path / "out"), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "has 150 frames but the video uses its first 157 frames" in err

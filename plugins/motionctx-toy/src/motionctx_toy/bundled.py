@@ -11,8 +11,3 @@ def bundled_model() -> Path:
     """The bundled toy pipeline folder (trained by recipes/toy/)."""
     return BUNDLED / "model"
 
-
-def bundled_lora() -> Path | None:
-    """The bundled pose LoRA, when present."""
-    p = BUNDLED / "pose_lora.safetensors"
-    return p if p.is_file() else None
