@@ -216,6 +216,23 @@ def test_toy_dataset_reference_stills(tmp_path: Path) -> None:
         assert ref_meta["motions"][0]["seed"] != clip_meta["motions"][0]["seed"]
 
 
+def test_toy_dataset_reference_fraction(tmp_path: Path) -> None:
+    """``references`` as a fraction: that share of clips get a still, the rest none (their first
+    frame is the reference), fixed by the seed."""
+    from motionctx.engines.training.manifest import read_manifest
+    from motionctx_toy.dataset import write_toy_dataset
+
+    first = [e.reference is not None for e in read_manifest(write_toy_dataset(tmp_path / "a", 16, size=(32, 32), frames=2,
+                                                                              references=0.5))]
+    again = [e.reference is not None for e in read_manifest(write_toy_dataset(tmp_path / "b", 16, size=(32, 32), frames=2,
+                                                                              references=0.5))]
+    assert first == again and 3 <= sum(first) <= 13
+    none = read_manifest(write_toy_dataset(tmp_path / "c", 4, size=(32, 32), frames=2, references=0.0))
+    assert all(e.reference is None for e in none)
+    with pytest.raises(ValueError, match="references"):
+        write_toy_dataset(tmp_path / "d", 1, references=1.5)
+
+
 def test_toy_dataset_stage_draws_a_named_world(tmp_path: Path) -> None:
     """``world: simple`` gives the simple world's clips; a framing key set beside it wins; an
     unknown world fails at load time, before anything is written."""

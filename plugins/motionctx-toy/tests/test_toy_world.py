@@ -241,6 +241,23 @@ def test_bad_inputs_are_reported() -> None:
         make_motion(1, "bird", 9, kind="moonwalk")
 
 
+def test_thickness_widens_bodies_and_renders_again_from_the_spec() -> None:
+    """``thickness`` multiplies limb and body widths (more foreground, same pose and place), is
+    recorded in the clip spec and refused out of range."""
+    from motionctx_toy.world import ToyWorld
+
+    thin, thick = ToyWorld(size=(32, 32), frames=3), ToyWorld(size=(32, 32), frames=3, thickness=1.8)
+    for seed in range(4):
+        a, b = thin.clip(seed), thick.clip(seed)
+        assert b.spec is not None and b.spec.characters[0].thickness == 1.8
+        assert a.spec is not None and a.spec.characters[0].thickness == 1.0
+        assert float(b.mask.sum()) > 1.2 * float(a.mask.sum())
+        assert float((a.mask * b.mask).sum()) > 0.9 * float(a.mask.sum())  # the thin body lies inside
+        assert torch.equal(render_spec(b.spec).video.frames, b.video.frames)
+    with pytest.raises(InputError, match="thickness"):
+        ToyWorld(thickness=5.0)
+
+
 def test_simple_world_is_flat_front_facing_and_keeps_to_its_lists() -> None:
     """The bundled model's world: one flat colour per body part, no turning, only the listed
     motion and background kinds; its clips render again from their specs."""

@@ -43,6 +43,7 @@ class Character:
     traits: dict[str, str] = field(default_factory=dict)
     seed: int | None = None
     flat: bool = False
+    thickness: float = 1.0
 
     def describe(self) -> dict[str, object]:
         """A JSON-friendly summary (for metadata and captions)."""
@@ -57,12 +58,14 @@ class Character:
             "colours": {k: [round(c, 4) for c in v] for k, v in self.colours.items()},
             "traits": dict(self.traits),
             **({"flat": True} if self.flat else {}),
+            **({"thickness": self.thickness} if self.thickness != 1.0 else {}),
         }
 
 
-def make_character(seed: int, family: str, flat: bool = False) -> Character:
+def make_character(seed: int, family: str, flat: bool = False, thickness: float = 1.0) -> Character:
     """The identity for ``seed`` in ``family`` (deterministic); ``flat`` drops its texture pattern
-    (one flat colour per body part) and changes nothing else."""
+    (one flat colour per body part), ``thickness`` multiplies limb and body widths; neither changes
+    anything else."""
     mod = family_module(family)
     seeds.check_seed(seed, what="character seed")
     r = seeds.rng(seed, "character", family)
@@ -77,8 +80,8 @@ def make_character(seed: int, family: str, flat: bool = False) -> Character:
     hw, hh, power = HEAD_SHAPES[head]
     head_size = (hw * float(r.uniform(0.92, 1.08)), hh * float(r.uniform(0.92, 1.08)), power)
     widths = {
-        "limb": float(np.exp(r.uniform(np.log(0.7), np.log(1.55)))),
-        "girth": float(np.exp(r.uniform(np.log(0.75), np.log(1.45)))),
+        "limb": thickness * float(np.exp(r.uniform(np.log(0.7), np.log(1.55)))),
+        "girth": thickness * float(np.exp(r.uniform(np.log(0.75), np.log(1.45)))),
         "head": head_size[0],
         "one": 1.0,
     }
@@ -98,6 +101,7 @@ def make_character(seed: int, family: str, flat: bool = False) -> Character:
         traits=traits,
         seed=int(seed),
         flat=flat,
+        thickness=thickness,
     )
 
 

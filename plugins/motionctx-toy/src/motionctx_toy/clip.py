@@ -172,7 +172,8 @@ def _assemble(canvas, owner, bg, chars, mots, poses, pls, background, size, fps,
     }
     if all(x.seed is not None for x in (*chars, *mots)) and background.seed is not None:
         metadata["spec"] = ClipSpec(
-            characters=[{"family": c.family, "seed": c.seed, **({"flat": True} if c.flat else {})} for c in chars],
+            characters=[{"family": c.family, "seed": c.seed, **({"flat": True} if c.flat else {}),
+                         **({"thickness": c.thickness} if c.thickness != 1.0 else {})} for c in chars],
             motions=[{"seed": m.seed, "kind": m.kind, **({"front": True} if m.front else {})} for m in mots],
             frames=int(canvas.shape[0]), size=size, background=background.seed, background_kind=background.kind,
             placements=[p.as_dict() for p in pls], fps=fps, supersample=s,
@@ -184,7 +185,7 @@ def _assemble(canvas, owner, bg, chars, mots, poses, pls, background, size, fps,
 def render_spec(spec: ClipSpec | dict[str, Any]) -> ToyClip:
     """Render the clip a :class:`ClipSpec` describes (the same pixels every time)."""
     spec = spec if isinstance(spec, ClipSpec) else ClipSpec(**spec)
-    chars = [make_character(c.seed, c.family, flat=c.flat) for c in spec.characters]
+    chars = [make_character(c.seed, c.family, flat=c.flat, thickness=c.thickness) for c in spec.characters]
     mots = [make_motion(m.seed, c.family, spec.frames, kind=m.kind, front=m.front) for c, m in zip(chars, spec.motions)]
     colours = [c for ch in chars for c in ch.colours.values()]
     bg = make_background(spec.background, avoid=colours, kind=spec.background_kind)

@@ -26,7 +26,7 @@ def write_toy_dataset(
     frames: int = 9,
     families: tuple[str, ...] = ("humanoid",),
     pairs: float = 0.0,
-    references: bool = False,
+    references: float = 0.0,
     scale: float = 1.0,
     span: float = 1.0,
     background_kind: str | None = None,
@@ -38,8 +38,9 @@ def write_toy_dataset(
     Each manifest line: ``{"id", "path", "caption", "keypoints"}`` with paths relative to the folder.
     ``pairs``: the fraction of seeds rendered as :meth:`ToyWorld.pair_spec` clips (two identities in
     unison, twice as wide) instead of one-character clips; which seeds is fixed by the seed.
-    ``references``: give each one-character clip a reference still (:meth:`ToyWorld.reference_spec`,
-    ``<id>.reference.png``, the manifest's ``reference``) instead of its first frame.
+    ``references``: the fraction of one-character clips (``True``: all) given a reference still
+    (:meth:`ToyWorld.reference_spec`, ``<id>.reference.png``, the manifest's ``reference``) instead
+    of their first frame; which seeds is fixed by the seed.
     ``scale`` / ``span`` / ``background_kind``: the world's framing and backgrounds (see :class:`ToyWorld`).
     ``world``: a whole :class:`ToyWorld` (for example :func:`~motionctx_toy.world.world_preset`);
     it replaces ``split``, ``size``, ``frames``, ``families`` and the framing arguments.
@@ -47,8 +48,8 @@ def write_toy_dataset(
     from motionctx_toy.clip import render_spec
     from motionctx_toy.seeds import rng
 
-    if not 0.0 <= pairs <= 1.0:
-        raise ValueError(f"pairs must lie between 0 and 1, got {pairs:g}")
+    if not 0.0 <= pairs <= 1.0 or not 0.0 <= float(references) <= 1.0:
+        raise ValueError(f"pairs and references must lie between 0 and 1, got {pairs:g} and {float(references):g}")
     if world is None:
         world = ToyWorld(split=split, size=size, frames=frames, families=families, scale=scale, span=span,
                          background_kind=background_kind)
@@ -67,7 +68,7 @@ def write_toy_dataset(
             save_clip(video, render_spec(world.pair_spec(seed)) if pair else world.clip(seed))
         caption = json.loads(sidecar_path(video).read_text())["caption"]
         line = {"id": name, "path": video.name, "caption": caption, "keypoints": poses_path(video).name}
-        if references and not pair:
+        if not pair and float(rng(seed, "dataset", "reference").random()) < references:
             still = out / f"{name}.reference.png"
             if not (still.is_file() and sidecar_path(still).is_file()):
                 save_clip(still, render_spec(world.reference_spec(seed)))

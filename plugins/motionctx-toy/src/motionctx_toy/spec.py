@@ -19,6 +19,7 @@ class CharacterSpec(_Spec):
     family: str = Field(description="humanoid, quadruped or bird")
     seed: int = Field(ge=0, description="identity seed (< 1000000 train, >= 1000000 held out)")
     flat: bool = Field(False, description="one flat colour per body part (no texture pattern)")
+    thickness: float = Field(1.0, gt=0.0, le=4.0, description="limb and body widths times this")
 
 
 class MotionSpec(_Spec):

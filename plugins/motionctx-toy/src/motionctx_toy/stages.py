@@ -71,14 +71,19 @@ class ToyDatasetStage(Stage):
         background_kind: Literal["plain", "stripes", "bars", "checks", "horizon"] | None = Field(
             None, description="force one kind of background on every clip"
         )
-        references: bool = Field(False, description="give each one-character clip a reference still in another pose and place")
+        thickness: float = Field(1.0, ge=0.25, le=4.0, description="limb and body widths times this")
+        references: float = Field(
+            0.0, ge=0.0, le=1.0,
+            description="fraction of one-character clips (true = all) given a reference still in another pose and "
+                        "place; the others take their first frame as the reference",
+        )
 
     def run(self, pipeline: Pipeline) -> StageResult:
         from motionctx_toy.dataset import write_toy_dataset
         from motionctx_toy.world import ToyWorld, world_preset
 
         c = self.config
-        framing = ("size", "frames", "families", "scale", "span", "background_kind")
+        framing = ("size", "frames", "families", "scale", "span", "background_kind", "thickness")
         if c.world is not None:
             world = world_preset(c.world, c.split, **{k: getattr(c, k) for k in framing if k in c.model_fields_set})
         else:

@@ -56,7 +56,8 @@ class ToyWorld:
     ``background_kind`` forces one kind of background (``plain``, ``stripes``, ...) on every clip;
     ``backgrounds`` draws each clip's kind from a list instead. ``motions`` limits the motion kinds
     (drawn per seed), ``front`` keeps bodies facing the camera, ``flat`` paints one flat colour per
-    body part. :func:`world_preset` gives the named worlds (``simple``, ``hard``)."""
+    body part, ``thickness`` multiplies limb and body widths. :func:`world_preset` gives the named
+    worlds (``simple``, ``hard``)."""
 
     split: str = "train"
     size: tuple[int, int] = (64, 64)
@@ -71,6 +72,7 @@ class ToyWorld:
     motions: tuple[str, ...] | None = None
     front: bool = False
     flat: bool = False
+    thickness: float = 1.0
 
     def __post_init__(self) -> None:
         if self.split not in seeds.SPLITS:
@@ -79,6 +81,9 @@ class ToyWorld:
             raise InputError(f"toy framing scale={self.scale}, span={self.span} is out of range",
                              "use a scale between 0.25 and 3 (character size) and a span between 0 and 2 "
                              "(how far motions travel; 1 is the motion's own path)")
+        if not 0.25 <= self.thickness <= 4.0:
+            raise InputError(f"toy thickness={self.thickness} is out of range",
+                             "use a thickness between 0.25 and 4 (limb and body widths times this)")
         if self.background_kind is not None and self.background_kind not in BACKGROUND_KINDS:
             raise InputError(f"unknown background kind {self.background_kind!r}", f"kinds: {', '.join(BACKGROUND_KINDS)}")
         unknown = [f for f in self.families if f not in FAMILIES]
@@ -126,7 +131,8 @@ class ToyWorld:
     def character(self, seed: int, family: str | None = None) -> Character:
         """The identity for ``seed`` (family drawn from the seed when not given)."""
         self._check(seed, "character seed")
-        return make_character(seed, self._family(seed, family, "character"), flat=self.flat)
+        return make_character(seed, self._family(seed, family, "character"), flat=self.flat,
+                              thickness=self.thickness)
 
     def motion(self, seed: int, family: str, frames: int | None = None, kind: str | None = None) -> Motion:
         """The motion for ``seed`` in ``family``; ``kind`` forces walk, wave, ... (see motion_kinds)."""
@@ -156,7 +162,8 @@ class ToyWorld:
         return make_background(seed, avoid, kind=self.background_kind_for(seed))
 
     def _character_spec(self, family: str, seed: int) -> dict[str, Any]:
-        return {"family": family, "seed": seed, **({"flat": True} if self.flat else {})}
+        return {"family": family, "seed": seed, **({"flat": True} if self.flat else {}),
+                **({"thickness": self.thickness} if self.thickness != 1.0 else {})}
 
     def _motion_spec(self, seed: int, family: str) -> dict[str, Any]:
         kind = self.motion_kind(seed, family)
