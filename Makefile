@@ -10,7 +10,7 @@ TORCH  ?= torch==2.14.1 torchvision==0.29.1
 PLUGINS := $(sort $(wildcard plugins/motionctx-*))
 STAMP  := $(VENV)/.motionctx-installed
 
-.PHONY: demo test install clean-venv
+.PHONY: demo test install browser clean-venv
 
 install: $(STAMP)
 
@@ -30,8 +30,18 @@ $(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
 demo: $(STAMP)
 	$(BIN)/motionctx recipe run recipes/demo.yaml
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+# The evaluate report's HTML is checked in a real headless browser (tests/evaluation): install
+# Debian's chromium when it is missing and this is a root shell with apt-get; otherwise that one
+# test skips and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { timeout 600 apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { timeout 300 apt-get update -qq >/dev/null 2>&1 && \
+	      timeout 600 apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; }; }; } || \
+	  echo "chromium is not installed: the report's browser test will skip"
 
 clean-venv:
 	rm -rf $(VENV)

@@ -4,6 +4,8 @@ Limits (documented in docs/cli.md):
 
 - :data:`MAX_IMAGE_PIXELS`: an image file larger than this is refused when read;
 - :data:`MAX_CANVAS_PIXELS`: the largest frame a skeleton video is rendered at;
+- :data:`MAX_VIDEO_VALUES`: the most values (frames x H x W x 3) one decoded video may hold; a
+  longer or larger video is refused while decoding, before it fills the memory;
 - :data:`AUTO_AREA`: a reference larger than this is scaled down to about this many pixels when
   a stage is given neither ``size`` nor ``area`` (a warning says so).
 """
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 MAX_IMAGE_PIXELS = 64 * 1024 * 1024
 MAX_CANVAS_PIXELS = 4096 * 4096
+MAX_VIDEO_VALUES = 1024 * 1024 * 1024  # 4 GiB as float32 pixels
 AUTO_AREA = 1024 * 1024
 
 

@@ -175,6 +175,34 @@ def _run_recipe(recipe: Any, output: Path | None, no_progress: bool, force: bool
     out_console.print(f"[green]done[/]: {pipeline.output_dir / 'run.json'}")
 
 
+# ----------------------------------------------------------------------------- recipe plan
+@recipe_app.command("plan")
+@handle_errors
+def recipe_plan(
+    file: Path,
+    gpus: int | None = typer.Option(None, "--gpus", min=1, help="GPUs (processes) to spread training over (default 1, or the --accelerate file's)"),
+    gpu: str = typer.Option("h100", "--gpu", help="GPU kind: h100, h200, b200, a100, a100-40, l40s, a10, l4, rtx4090, h100-pcie"),
+    model: str | None = typer.Option(None, "--model", help="plan a published configuration instead of the weights folder (e.g. wan2.1-i2v-14b-480p)"),
+    accelerate: Path | None = typer.Option(None, "--accelerate", help="accelerate config the run will use (recipes/accelerate/*.yaml): marks its strategy"),
+    utilisation: float = typer.Option(0.4, "--utilisation", help="share of the GPU's peak bf16 FLOPS a step reaches (for the step time)"),
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Tokens, parameters, memory per GPU and step time of a recipe, from its backbone built on the
+    meta device (no weights are read). Unset ${ENV} paths are fine here."""
+    from motionctx.plan import plan_recipe
+    from motionctx.plan.report import render_plan
+    from motionctx.recipe import load_recipe
+
+    recipe = load_recipe(file, set_, keep_unset=True)
+    plan = plan_recipe(recipe, model=model, gpus=gpus, gpu=gpu, utilisation=utilisation, accelerate=accelerate)
+    if as_json:
+        print(json.dumps(plan.as_dict(), indent=2))
+        return
+    for part in render_plan(plan):
+        out_console.print(part)
+
+
 @handle_errors
 def animate_cmd(
     reference: Path = typer.Argument(..., help="the image to animate (a person, a character)"),
@@ -191,6 +219,27 @@ def animate_cmd(
     from motionctx.oneline import animate_recipe
 
     _run_recipe(animate_recipe(reference, driving, recipe, set_), output, no_progress, force)
+
+
+# ---------------------------------------------------------------- evaluate (issue 23)
+
+
+@handle_errors
+def evaluate_cmd(
+    manifest: Path = typer.Argument(..., help="benchmark manifest (JSONL: id, reference, driving, target?, categories?)"),
+    recipe: Path | None = typer.Option(
+        None, "--recipe", "-r", help="a recipe with one evaluate stage (default: recipes/eval.yaml, the bundled toy model)"
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="output folder (default: the recipe's `output`)"),
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    no_progress: bool = typer.Option(False, "--no-progress", help="hide progress bars"),
+    force: bool = typer.Option(False, "--force", help="write into an output folder that holds files motionctx did not write"),
+) -> None:
+    """Score a recipe's model variants on MANIFEST: report.json, report.md and report.html. A rerun
+    resumes: finished pairs are skipped."""
+    from motionctx.engines.evaluation.shortcut import evaluate_recipe
+
+    _run_recipe(evaluate_recipe(manifest, recipe, set_), output, no_progress, force)
 
 
 @recipe_app.command("export")
@@ -230,6 +279,7 @@ def create_app() -> typer.Typer:
     app.command("plugins")(plugins_cmd)
     app.command("parts")(parts_cmd)
     app.command("animate")(animate_cmd)
+    app.command("evaluate")(evaluate_cmd)
     app.add_typer(recipe_app, name="recipe")
     get_plugins().call_command_hooks(app)
     return app

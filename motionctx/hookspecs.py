@@ -78,6 +78,15 @@ def register_quality_filters(register: Register) -> None:
 
 
 @hookspec
+def register_scorers(register: Register) -> None:
+    """Register scorer classes (subclasses of :class:`motionctx.parts.Scorer`).
+
+    Called once when plugins load. The ``evaluate`` stage scores every generated video with the
+    recipe's scorer parts. Example: ``register(PsnrScorer)``.
+    """
+
+
+@hookspec
 def register_stages(register: Register) -> None:
     """Register recipe stage classes (subclasses of :class:`motionctx.parts.Stage`).
 

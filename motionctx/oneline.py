@@ -23,9 +23,43 @@ __all__ = ["DEFAULT_RECIPE", "animate_recipe"]
 DEFAULT_RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "animate.yaml"
 
 
-def _quoted(path: str | os.PathLike[str]) -> str:
+def quoted(path: str | os.PathLike[str]) -> str:
     """A path as a YAML string that ``--set`` parses back unchanged (``123`` stays text)."""
     return json.dumps(os.fspath(path))
+
+
+def one_stage_recipe(
+    stage: str,
+    files: dict[str, str | os.PathLike[str]],
+    recipe: str | os.PathLike[str] | None,
+    default: Path,
+    overrides: Sequence[str] = (),
+) -> Recipe:
+    """``recipe`` (or ``default``) reduced to its one ``stage`` stage, with ``files`` (key -> path)
+    set as the recipe's ``inputs.KEY`` where declared and as the stage's ``with.KEY`` in any case;
+    ``overrides`` come after. Raises RecipeError when the recipe has no such stage or several."""
+    path = Path(recipe) if recipe is not None else default
+    if recipe is None and not default.is_file():
+        raise InputError(
+            f"the default recipe {default} is not there (motionctx runs outside its source checkout)",
+            f"pass a recipe with an {stage} stage: --recipe FILE",
+        )
+    first = load_recipe(path, list(overrides))
+    found = [s for s in first.stages if s.run == stage]
+    if len(found) != 1:
+        names = ", ".join(s.run for s in first.stages) or "none"
+        raise RecipeError(
+            f"`motionctx {stage}` needs a recipe with exactly one {stage} stage; this one has {len(found)} "
+            f"(stages: {names})",
+            f"use `motionctx recipe run` for other recipes, or pass --recipe recipes/{default.name}",
+            file=str(path),
+        )
+    index = found[0].index
+    declared = first.data.get("inputs") or {}
+    sets = [f"inputs.{k}={quoted(v)}" for k, v in files.items() if k in declared]
+    sets += [f"stages.{index}.with.{k}={quoted(v)}" for k, v in files.items()]
+    full = load_recipe(path, [*sets, *overrides])
+    return dataclasses.replace(full, stages=[s for s in full.stages if s.index == index])
 
 
 def animate_recipe(
@@ -36,25 +70,4 @@ def animate_recipe(
 ) -> Recipe:
     """The recipe (default :data:`DEFAULT_RECIPE`) set to animate ``reference`` with ``driving``,
     reduced to its one ``animate`` stage. Raises RecipeError when it has none or several."""
-    path = Path(recipe) if recipe is not None else DEFAULT_RECIPE
-    if recipe is None and not DEFAULT_RECIPE.is_file():
-        raise InputError(
-            f"the default recipe {DEFAULT_RECIPE} is not there (motionctx runs outside its source checkout)",
-            "pass a recipe with an animate stage: --recipe FILE",
-        )
-    first = load_recipe(path, list(overrides))
-    animates = [s for s in first.stages if s.run == "animate"]
-    if len(animates) != 1:
-        names = ", ".join(s.run for s in first.stages) or "none"
-        raise RecipeError(
-            f"`motionctx animate` needs a recipe with exactly one animate stage; this one has {len(animates)} "
-            f"(stages: {names})",
-            "use `motionctx recipe run` for other recipes, or pass --recipe recipes/animate.yaml",
-            file=str(path),
-        )
-    index = animates[0].index
-    declared = first.data.get("inputs") or {}
-    sets = [f"inputs.{k}={_quoted(v)}" for k, v in (("reference", reference), ("driving", driving)) if k in declared]
-    sets += [f"stages.{index}.with.reference={_quoted(reference)}", f"stages.{index}.with.driving={_quoted(driving)}"]
-    full = load_recipe(path, [*sets, *overrides])
-    return dataclasses.replace(full, stages=[s for s in full.stages if s.index == index])
+    return one_stage_recipe("animate", {"reference": reference, "driving": driving}, recipe, DEFAULT_RECIPE, overrides)

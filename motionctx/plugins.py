@@ -36,9 +36,11 @@ BUILTIN_MODULES = (
     "motionctx.builtins.pose_estimators",
     "motionctx.builtins.pose_commands",
     "motionctx.builtins.quality_filters",
+    "motionctx.builtins.scorers",
     "motionctx.builtins.stages",
     "motionctx.builtins.synthesis_stages",
     "motionctx.builtins.train_stages",
+    "motionctx.builtins.evaluate_stage",
 )
 
 

@@ -234,8 +234,12 @@ def _lookup(data: dict[str, Any], dotted: str) -> Any:
     return node
 
 
-def interpolate(data: dict[str, Any], *, recipe_dir: Path | None, file: str | None) -> dict[str, Any]:
-    """Resolve every ``${...}`` in string values (recipe references resolve recursively)."""
+def interpolate(
+    data: dict[str, Any], *, recipe_dir: Path | None, file: str | None, keep_unset: bool = False
+) -> dict[str, Any]:
+    """Resolve every ``${...}`` in string values (recipe references resolve recursively).
+    ``keep_unset``: an unset environment variable without a default stays as written (``${NAME}``)
+    instead of being an error, for commands that read a recipe without running it."""
 
     def resolve_str(s: str, key: str, depth: int = 0) -> Any:
         if depth > 10:
@@ -262,6 +266,8 @@ def interpolate(data: dict[str, Any], *, recipe_dir: Path | None, file: str | No
                 return os.environ[name]
             if ":-" in expr:
                 return default
+            if keep_unset:
+                return "${" + expr + "}"
             raise RecipeError(
                 f"environment variable {name} is not set",
                 f"export {name}=... or override the key with --set {key}=...",
@@ -321,9 +327,11 @@ def check_requires(requires: Any, file: str | None) -> None:
             )
 
 
-def _validate_part(
+def validate_part(
     registry: Any, kind: str, spec: Any, key: str, file: str | None, use_key: str = "use"
 ) -> tuple[str, dict[str, Any]]:
+    """Check one part spec (``{use, with}``) against the registry and the part's Config; returns
+    ``(use, validated params)``. Errors are RecipeErrors naming ``file`` and the key path ``key``."""
     from motionctx.errors import UnknownPartError
 
     if not isinstance(spec, dict) or "use" not in spec:
@@ -356,7 +364,7 @@ def _validate_part(
             default = cls.Config.model_fields[field_name].get_default(call_default_factory=True)
             child = default.model_dump(by_alias=True) if hasattr(default, "model_dump") else default
         if child is not None:
-            _validate_part(registry, child_kind, child, f"{key}.with.{field_name}", file)
+            validate_part(registry, child_kind, child, f"{key}.with.{field_name}", file)
     return str(use), dict(params)
 
 
@@ -431,7 +439,7 @@ def validate(data: dict[str, Any], *, file: str | None = None, registry: Any = N
                 file=file,
                 key=f"parts.{slot}",
             )
-        use, params = _validate_part(registry, kind, spec, f"parts.{slot}", file)
+        use, params = validate_part(registry, kind, spec, f"parts.{slot}", file)
         parts[str(slot)] = PartSpec(str(slot), kind, use, params)
     stages_data = data.get("stages") or []
     if not isinstance(stages_data, list):
@@ -448,7 +456,7 @@ def validate(data: dict[str, Any], *, file: str | None = None, registry: Any = N
                 file=file, key=key,
             )  # fmt: skip
         name = spec.get("name") or spec["run"]
-        use, params = _validate_part(registry, "stage", {"use": spec["run"], "with": spec.get("with") or {}}, key, file, "run")
+        use, params = validate_part(registry, "stage", {"use": spec["run"], "with": spec.get("with") or {}}, key, file, "run")
         for slot in registry.build("stage", use, params).required_slots():
             if slot not in parts:
                 raise RecipeError(
@@ -491,8 +499,15 @@ def _check_new_inputs_used(data: dict[str, Any], keys: list[str], declared: set[
         )
 
 
-def load_recipe(path: str | os.PathLike[str], overrides: list[str] | dict[str, Any] | None = None, *, registry: Any = None) -> Recipe:
-    """Load, merge, override, interpolate and validate a recipe file."""
+def load_recipe(
+    path: str | os.PathLike[str],
+    overrides: list[str] | dict[str, Any] | None = None,
+    *,
+    registry: Any = None,
+    keep_unset: bool = False,
+) -> Recipe:
+    """Load, merge, override, interpolate and validate a recipe file (``keep_unset``: see
+    :func:`interpolate`)."""
     p = Path(path)
     file = str(p)
     data = _load_with_extends(p)
@@ -508,7 +523,7 @@ def load_recipe(path: str | os.PathLike[str], overrides: list[str] | dict[str, A
     _check_new_inputs_used(data, keys, declared, file)
     # plugins first: a missing distribution explains most other failures (unknown parts, env vars)
     check_requires(data.get("requires"), file)
-    data = interpolate(data, recipe_dir=p.resolve().parent, file=file)
+    data = interpolate(data, recipe_dir=p.resolve().parent, file=file, keep_unset=keep_unset)
     try:
         recipe = validate(data, file=file, registry=registry)
     except RecipeError:

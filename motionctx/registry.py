@@ -22,6 +22,7 @@ HOOK_KINDS: dict[str, str] = {
     "register_composers": "composer",
     "register_text_guiders": "text_guider",
     "register_quality_filters": "quality_filter",
+    "register_scorers": "scorer",
     "register_stages": "stage",
 }
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, ClassVar
 
 from motionctx.plugins import Plugins, load_plugins, set_plugins
@@ -202,6 +203,33 @@ class QualityFilterConformance(PartConformance):
         scores = f.score(self.make_sample())
         assert set(scores) == set(type(f).dimensions)
         assert all(1.0 <= v <= 5.0 for v in scores.values())
+
+
+class ScorerConformance(PartConformance):
+    """``score`` returns only declared metrics, as finite numbers or NaN, for a case it applies to.
+    Override :meth:`make_case` to give the scorer what it needs."""
+
+    kind: ClassVar[str] = "scorer"
+
+    def make_case(self) -> Any:
+        from motionctx.engines.evaluation.case import CaseSpec, EvalCase
+
+        video = random_video(5, 32, 32, seed=2)
+        spec = CaseSpec("conformance", Path("reference.png"), Path("driving.mp4"), Path("target.mp4"))
+        return EvalCase(spec, random_image(32, 32), video, target=random_video(5, 32, 32, seed=3),
+                        background=random_image(32, 32, seed=4))
+
+    def test_scores_are_declared_metrics(self) -> None:
+        import math
+
+        scorer = self.build()
+        scorer.ensure_loaded()
+        case = self.make_case()
+        assert set(type(scorer).metrics.values()) <= {"higher", "lower"}
+        if scorer.applies(case):
+            scores = scorer.score(random_video(5, 32, 32, seed=5), case)
+            assert set(scores) <= set(type(scorer).metrics), scores
+            assert all(isinstance(v, float) and (math.isfinite(v) or math.isnan(v)) for v in scores.values())
 
 
 class StageConformance(PartConformance):

@@ -22,7 +22,7 @@ def _hooks() -> list[tuple[str, str]]:
 def test_every_hook_is_documented_with_its_signature() -> None:
     doc = (REPO / "docs" / "plugins" / "hooks.md").read_text()
     hooks = _hooks()
-    assert len(hooks) == 8
+    assert len(hooks) == 9
     for name, signature in hooks:
         assert f"## {signature}" in doc, f"docs/plugins/hooks.md lacks the heading '## {signature}'"
         assert inspect.getdoc(getattr(hookspecs, name)), f"hook {name} has no docstring"

@@ -46,6 +46,16 @@ def test_odd_sizes_are_padded_to_even(tmp_path: Path) -> None:
     assert back.size == (32, 46)
 
 
+def test_a_video_too_large_to_decode_whole_is_refused_while_decoding(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "v.mp4", _smooth_video(9, 32, 48))
+    five_frames = 5 * 32 * 48 * 3
+    with pytest.raises(InputError, match=r"too large to decode whole: more than 5 frames of 32x48") as err:
+        read_video(path, max_values=five_frames)
+    assert "shorter clip" in err.value.hint
+    assert read_video(path, max_values=five_frames, max_frames=5).num_frames == 5  # a cut that fits
+    assert read_video(path, max_values=five_frames, max_area=16 * 24).num_frames == 9  # or a smaller size
+
+
 def test_unreadable_video_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"\x00\x01 not a video at all" * 50)

@@ -44,6 +44,10 @@ class SpatialComposer(Composer):
         reference_side: Literal["left", "right"] = Field("left", description="which half holds the reference")
         fill: float = Field(0.5, ge=0.0, le=1.0, description=FILL_DOC)
 
+    def composite_shape(self, frames: int, height: int, width: int, geometry: Geometry | None = None) -> tuple[int, int, int]:
+        """Twice as wide: reference half and motion half."""
+        return frames, height, 2 * width
+
     def compose(self, reference: Image, motion: Video, geometry: Geometry | None = None) -> Composite:
         import torch
 
@@ -68,6 +72,16 @@ class SpatialComposer(Composer):
         )
 
 
+def _target_length(t: int, geometry: Geometry | None) -> int:
+    """Frames of the temporal layout's target part: at least ``t``, so that ``t`` plus it meets
+    the frame rule (``temporal_factor * k + 1``)."""
+    f = (geometry or Geometry()).temporal_factor
+    n = t
+    while (t + n - 1) % f:
+        n += 1
+    return n
+
+
 class TemporalComposer(Composer):
     """Ablation: the motion frames first, then the target frames, along time.
 
@@ -81,16 +95,17 @@ class TemporalComposer(Composer):
     class Config(PartConfig):
         fill: float = Field(0.5, ge=0.0, le=1.0, description=FILL_DOC)
 
+    def composite_shape(self, frames: int, height: int, width: int, geometry: Geometry | None = None) -> tuple[int, int, int]:
+        """The motion frames, then the target part padded to the frame rule."""
+        return frames + _target_length(frames, geometry), height, width
+
     def compose(self, reference: Image, motion: Video, geometry: Geometry | None = None) -> Composite:
         import torch
 
         _check_sizes(reference, motion, self.name)
-        f = (geometry or Geometry()).temporal_factor
         t, _, h, w = motion.frames.shape
         m = motion.frames
-        target_len = t
-        while (t + target_len - 1) % f:
-            target_len += 1
+        target_len = _target_length(t, geometry)
         target = m.new_full((target_len, 3, h, w), self.config.fill)
         target[0] = reference.pixels
         total = t + target_len

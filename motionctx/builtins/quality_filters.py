@@ -13,6 +13,7 @@ from pydantic import Field
 
 from motionctx.errors import InputError
 from motionctx.hookspecs import hookimpl
+from motionctx.metrics.image import colour_histogram, histogram_overlap
 from motionctx.parts import PartConfig, QualityFilter
 
 if TYPE_CHECKING:
@@ -27,15 +28,6 @@ def _laplacian_energy(frames: torch.Tensor) -> torch.Tensor:
     gray = frames.mean(dim=1, keepdim=True)
     kernel = gray.new_tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])[None, None]
     return F.conv2d(gray, kernel).pow(2).mean()
-
-
-def _histogram(frames: torch.Tensor, bins: int) -> torch.Tensor:
-    import torch
-
-    q = (frames.clamp(0, 1) * (bins - 1)).round().long()
-    idx = (q[:, 0] * bins + q[:, 1]) * bins + q[:, 2]
-    h = torch.bincount(idx.flatten(), minlength=bins**3).float()
-    return h / h.sum()
 
 
 def _to_score(x: float) -> float:
@@ -60,7 +52,7 @@ class BasicQualityFilter(QualityFilter):
         frames, ref = sample.target.frames, sample.reference.pixels[None]
         sharp = float(_laplacian_energy(frames) / _laplacian_energy(ref).clamp_min(1e-8))
         diff = float((frames[1:] - frames[:-1]).abs().mean()) if frames.shape[0] > 1 else 0.0
-        sim = float(_histogram(frames, self.config.bins).minimum(_histogram(ref, self.config.bins)).sum())
+        sim = histogram_overlap(colour_histogram(frames, self.config.bins), colour_histogram(ref, self.config.bins))
         return {
             "sharpness": _to_score(sharp),
             "temporal_stability": _to_score(1.0 - diff / self.config.flicker_scale),

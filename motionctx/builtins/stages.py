@@ -107,6 +107,7 @@ class AnimateStage(Stage):
 
     def run(self, pipeline: Pipeline) -> StageResult:
         from motionctx.engines.inputs import MemoryCheck, fit_inputs
+        from motionctx.engines.memory import sampling_bytes
         from motionctx.engines.preview import write_previews
         from motionctx.engines.sampling import animate
         from motionctx.io import atomic_write_text, write_video
@@ -117,7 +118,10 @@ class AnimateStage(Stage):
         inputs = fit_inputs(
             c.reference, c.driving, backbone.geometry, size=c.size, area=c.area, max_area=c.max_area,
             max_frames=c.max_frames, snap_frames=False, driving_area=c.driving_area,
-            memory=MemoryCheck(self.name, pipeline.stage_key, segment, c.previews),
+            memory=MemoryCheck(
+                self.name, pipeline.stage_key, segment, c.previews,
+                lambda frames, size: sampling_bytes(backbone, pipeline.part("composer"), frames, size),
+            ),
             warn=lambda m: pipeline.console.log(f"[yellow]{m}"),
         )
         steps_task = pipeline.progress.add_task("sampling", total=c.steps)

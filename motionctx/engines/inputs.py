@@ -42,6 +42,9 @@ class MemoryCheck:
     key: str
     segment_frames: int | None = None
     previews: bool = False
+    #: bytes the model's sampling adds for ``(frames in one composite, working size)``
+    #: (:func:`motionctx.engines.memory.sampling_bytes`); None: not counted
+    model: Callable[[int, tuple[int, int]], int] | None = None
 
 
 def resize_image(image: Image, size: tuple[int, int]) -> Image:
@@ -177,5 +180,7 @@ def _check_memory(check: MemoryCheck, frames: int, driving: tuple[int, int], siz
     from motionctx.engines.preview import MIN_PREVIEW_HEIGHT
 
     preview = size[0] * max(1, -(-MIN_PREVIEW_HEIGHT // size[0])) if check.previews else None
-    plan = MemoryPlan(frames, driving, size, check.segment_frames, preview_height=preview)
+    in_composite = frames if check.segment_frames is None else min(frames, check.segment_frames)
+    model = check.model(in_composite, size) if check.model is not None else 0
+    plan = MemoryPlan(frames, driving, size, check.segment_frames, preview_height=preview, model_bytes=model)
     check_memory(plan, stage=check.stage, key=check.key)

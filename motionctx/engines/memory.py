@@ -2,11 +2,13 @@
 
 :class:`MemoryPlan` counts the float32 pixel tensors the ``compose`` and ``animate`` stages hold
 (the decoded driving clip, the motion signal, composites, the output and previews) from the
-frame counts and sizes alone; :func:`check_memory` compares that with what the machine has free
-and refuses a run that would not fit, naming the setting to change, instead of letting the
-operating system kill it. The model itself is not counted: it is already loaded when the check
-runs, so what it takes is no longer free. Set ``MOTIONCTX_MEMORY_LIMIT`` (``8G``, ``512M``, bytes)
-to check against another figure.
+frame counts and sizes alone, plus, when the backbone samples on the CPU, the activations of its
+forward pass over one segment's composite (:func:`sampling_bytes`, the same estimate
+``motionctx recipe plan`` prints); :func:`check_memory` compares that with what the machine has
+free and refuses a run that would not fit, naming the setting to change, instead of letting the
+operating system kill it. The model's weights are not added: they are already loaded when the
+check runs, so what they take is no longer free. Set ``MOTIONCTX_MEMORY_LIMIT`` (``8G``,
+``512M``, bytes) to check against another figure.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from motionctx.errors import InputError
 
-__all__ = ["MEMORY_ENV", "MemoryPlan", "available_bytes", "check_memory", "parse_bytes"]
+__all__ = ["MEMORY_ENV", "MemoryPlan", "available_bytes", "check_memory", "parse_bytes", "sampling_bytes"]
 
 MEMORY_ENV = "MOTIONCTX_MEMORY_LIMIT"
 #: a plan may use at most this share of the free memory (the rest: the allocator, the model's
@@ -109,6 +112,8 @@ class MemoryPlan:
     segment_frames: int | None = None
     composite_width: int = 2
     preview_height: int | None = None
+    #: bytes the backbone's sampling needs in this memory on top of its loaded weights
+    model_bytes: int = 0
 
     def per_frame(self) -> float:
         """Bytes held for each driving frame, composites aside."""
@@ -126,14 +131,33 @@ class MemoryPlan:
     def total(self) -> int:
         """Estimated bytes at the peak."""
         in_composite = self.frames if self.segment_frames is None else min(self.segment_frames, self.frames)
-        return int(self.frames * self.per_frame() + in_composite * self.composite_frame())
+        return int(self.frames * self.per_frame() + in_composite * self.composite_frame() + self.model_bytes)
 
     def frames_that_fit(self, budget: float) -> int:
-        """The most driving frames whose plan stays under ``budget`` bytes (0 if none)."""
+        """The most driving frames whose plan stays under ``budget`` bytes (0 if none); the
+        model's bytes are taken as fixed (those of a full segment)."""
+        budget -= self.model_bytes
         n = int(budget / (self.per_frame() + self.composite_frame()))  # all frames in one composite
         if self.segment_frames is not None and n >= self.segment_frames:  # beyond one segment, frames cost less
             n = int((budget - self.segment_frames * self.composite_frame()) / self.per_frame())
         return max(0, n)
+
+
+def sampling_bytes(backbone: Any, composer: Any, frames: int, size: tuple[int, int]) -> int:
+    """Activation bytes of one forward pass of ``backbone`` over the composite ``composer`` builds
+    from ``frames`` frames of ``size``, when the backbone runs on the CPU (0 on a GPU, whose
+    memory this check does not cover, or for a backbone that cannot be planned)."""
+    from motionctx.errors import MotionctxError
+
+    device = getattr(backbone, "device", None)
+    if device is None or getattr(device, "type", str(device)) != "cpu":
+        return 0
+    try:
+        model = backbone.planned_model()
+    except (MotionctxError, NotImplementedError):
+        return 0
+    shape = composer.composite_shape(frames, *size, backbone.geometry)
+    return int(model.inference_bytes(model.tokens(*shape), model.dtype_bytes))
 
 
 def _gb(n: float) -> str:

@@ -62,17 +62,24 @@ def scaled_size(size: tuple[int, int], max_area: int | None) -> tuple[int, int]:
 
 
 def read_video(
-    path: str | os.PathLike[str], *, max_frames: int | None = None, start: int = 0, max_area: int | None = None
+    path: str | os.PathLike[str], *, max_frames: int | None = None, start: int = 0, max_area: int | None = None,
+    max_values: int | None = None,
 ) -> Video:
     """Decode a video file into a :class:`Video` (RGB, fps from the stream, ``start`` recorded).
 
     ``max_area``: frames larger than that many pixels are scaled down while decoding (aspect kept,
     see :func:`scaled_size`), so a long high-resolution clip never sits in memory at full size.
-    Raises InputError when the file is missing, unreadable or has no video frames.
+    Raises InputError when the file is missing, unreadable or has no video frames, when a frame
+    is above :data:`~motionctx.checks.MAX_IMAGE_PIXELS`, or when the decoded frames would hold more
+    than ``max_values`` values (default :data:`~motionctx.checks.MAX_VIDEO_VALUES`).
     """
     import av
     import numpy as np
     import torch
+
+    from motionctx.checks import MAX_IMAGE_PIXELS, MAX_VIDEO_VALUES
+
+    limit = MAX_VIDEO_VALUES if max_values is None else max_values
 
     p = existing(path, "video")
     if p.suffix.lower() in IMAGE_SUFFIXES:
@@ -91,6 +98,15 @@ def read_video(
             if i < start:
                 continue
             h, w = scaled_size((frame.height, frame.width), max_area)
+            if h * w > MAX_IMAGE_PIXELS:
+                raise InputError(f"video {str(p)!r} has {frame.height}x{frame.width} (H x W) frames, above the limit "
+                                 f"of {MAX_IMAGE_PIXELS} pixels", "scale the video down first (for example with ffmpeg)")
+            if (len(frames) + 1) * h * w * 3 > limit:
+                raise InputError(
+                    f"video {str(p)!r} is too large to decode whole: more than {len(frames)} frames of {h}x{w} "
+                    f"(H x W) would exceed {limit} values",
+                    "use a shorter clip or fewer frames (the stage's frames / max_frames setting) or a smaller size",
+                )
             if (h, w) == (frame.height, frame.width):
                 frames.append(frame.to_ndarray(format="rgb24"))
             else:

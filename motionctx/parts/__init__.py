@@ -6,6 +6,7 @@ from motionctx.parts.composer import Composer
 from motionctx.parts.motion_source import MotionSource
 from motionctx.parts.pose_estimator import PoseEstimator
 from motionctx.parts.quality_filter import QualityFilter
+from motionctx.parts.scorer import Scorer
 from motionctx.parts.stage import Stage, StageResult
 from motionctx.parts.text_guider import TextGuider
 
@@ -17,6 +18,7 @@ KINDS: dict[str, type[Part]] = {
     "composer": Composer,
     "text_guider": TextGuider,
     "quality_filter": QualityFilter,
+    "scorer": Scorer,
     "stage": Stage,
 }
 
@@ -31,6 +33,7 @@ __all__ = [
     "PartRef",
     "PoseEstimator",
     "QualityFilter",
+    "Scorer",
     "Stage",
     "StageResult",
     "TextGuider",

@@ -12,6 +12,7 @@ from motionctx.types import Geometry
 if TYPE_CHECKING:
     import torch
 
+    from motionctx.plan.model import PlannedModel
     from motionctx.types import Composite, Video
 
 
@@ -29,6 +30,8 @@ class Backbone(Part):
     #: Module name patterns that receive LoRA adapters by default.
     lora_targets: ClassVar[tuple[str, ...]] = ()
     supports_lora: ClassVar[bool] = True
+    #: Published configurations :meth:`planned_model` knows without a weights folder.
+    published_models: ClassVar[tuple[str, ...]] = ()
 
     @property
     def geometry(self) -> Geometry:
@@ -90,3 +93,11 @@ class Backbone(Part):
     def trainable_parameters(self) -> list[torch.nn.Parameter]:
         """Parameters the training engine optimises."""
         raise NotImplementedError(f"backbone {self.name!r} cannot be trained")
+
+    def planned_model(self, model: str | None = None) -> PlannedModel:
+        """What ``motionctx recipe plan`` needs (:class:`~motionctx.plan.model.PlannedModel`): the
+        networks built on the meta device from the weights folder's config files, or from the
+        published configuration ``model`` (one of :attr:`published_models`); no weights are read."""
+        from motionctx.errors import RecipeError
+
+        raise RecipeError(f"backbone {self.name!r} cannot be planned", "plan a recipe whose backbone supports it (wan_i2v, wan_ti2v)")

@@ -26,6 +26,11 @@ class Composer(Part):
     def compose(self, reference: Image, motion: Video, geometry: Geometry | None = None) -> Composite:
         """The in-context composite for ``reference`` driven by ``motion``."""
 
+    def composite_shape(self, frames: int, height: int, width: int, geometry: Geometry | None = None) -> tuple[int, int, int]:
+        """``(frames, height, width)`` of the composite built from a ``frames``-long motion signal of
+        ``height`` x ``width`` (default: the same; layouts that add frames or width say so)."""
+        return frames, height, width
+
     def extract(self, generated: Video, composite: Composite) -> Video:
         """The target region of ``generated`` (default: ``composite.target``)."""
         return composite.extract(generated)

@@ -147,3 +147,27 @@ def test_prepare_caches_vae_latents(tmp_path: Path, make_clips, tiny_wan: Path, 
         assert rec["latents"]["frames"] == 9 and rec["latents"]["size"] == [h, w]
         latents = load_file(str(tmp_path / "out" / "cache" / rec["latents"]["path"]))["latents"]
         assert latents.shape == (1, 16, 3, h // 8, w // 8)  # 9 frames -> 3 latent frames, 8x smaller sides
+
+
+def test_prepare_skips_a_clip_whose_keypoint_file_has_non_finite_values(
+    tmp_path: Path, make_clips, tiny_wan: Path, train_plugins, kit
+) -> None:
+    """A manifest's keypoint file is checked like any user pose file: NaN coordinates skip that
+    clip with a reason naming the file and the frames, instead of training on an empty skeleton."""
+    from motionctx.pose.files import read_poses, save_poses
+
+    manifest = make_clips([(32, 32), (32, 32)], frames=9, keypoints=True)
+    npz = manifest.parent / json.loads(manifest.read_text().splitlines()[1])["keypoints"]
+    poses = read_poses(npz)
+    poses.keypoints[2:4] = float("nan")
+    save_poses(npz, poses)
+    motion = {"use": "pose", "with": {"estimator": {"use": "keypoints_file", "with": {"path": "unused.npz"}}}}
+    recipe = kit.write_recipe(
+        tmp_path / "r.yaml", model=tiny_wan, output=tmp_path / "out", motion=motion,
+        stages=[{"run": "prepare", "with": {"manifest": str(manifest), **kit.TINY_PREPARE}}],
+    )
+    (result,) = _run(recipe)
+    assert result.metrics["clips"] == 1 and [r["id"] for r in _index(tmp_path / "out")] == ["clip0"]
+    (skipped,) = result.metrics["skipped"]
+    assert skipped["id"] == "clip1" and npz.name in skipped["reason"]
+    assert "not finite" in skipped["reason"] and "frame 2, 3 of 9" in skipped["reason"]

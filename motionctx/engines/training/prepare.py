@@ -203,7 +203,8 @@ class _Preparer:
     def poses(
         self, entry: ManifestEntry, video: Path, video_hash: str, frames: int, size: tuple[int, int]
     ) -> str | None:
-        from motionctx.pose.files import read_poses, save_poses
+        from motionctx.checks import read_keypoints
+        from motionctx.pose.files import save_poses
 
         if not self.use_poses:
             return None
@@ -218,7 +219,7 @@ class _Preparer:
         hit = path.is_file()
         if not hit:
             if entry.keypoints is not None:
-                poses = _scaled_to(read_poses(entry.keypoints, size), size, f"keypoints {str(entry.keypoints)!r}")
+                poses = _scaled_to(read_keypoints(entry.keypoints, size), size, f"keypoints {str(entry.keypoints)!r}")
             else:
                 poses = self.estimate(video)
             if poses.num_frames != frames:

@@ -31,7 +31,8 @@ def test_discovery_imports_no_heavy_module():
     env = {"MOTIONCTX_LOAD_PLUGINS": "openai", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     parts, heavy = out.strip().splitlines()
-    assert parts == "[('quality_filter', 'mllm_judge'), ('text_guider', 'mllm_concat'), ('text_guider', 'mllm_fusion')]"
+    assert parts == ("[('quality_filter', 'mllm_judge'), ('scorer', 'mllm_judge'), ('text_guider', 'mllm_concat'), "
+                     "('text_guider', 'mllm_fusion')]")
     assert heavy == "[]"
 
 

@@ -104,32 +104,40 @@ class MllmJudgeFilter(QualityFilter):
     def _ask(self, jpegs: list[bytes], what: str) -> dict[str, float]:
         from motionctx_openai.media import user_message
 
-        client = self.calls.client
-        fields: dict[str, Any] = {"response_format": {"type": "json_object"}} if self.config.json_mode else {}
         messages = [user_message(self.prompt, jpegs, self.config.frames.detail)]
-        reply = client.complete(messages, what=what, **fields)
-        try:
-            return parse_scores(reply, self.dimensions)
-        except ValueError as exc:
-            problem = str(exc)
-        messages += [
-            {"role": "assistant", "content": reply},
-            {
-                "role": "user",
-                "content": f"That reply cannot be used: {problem}. Answer again with only the JSON object: "
-                f"exactly the keys {', '.join(self.dimensions)}, each an integer from 1 to 5.",
-            },
-        ]
-        second = client.complete(messages, what=what, **fields)
-        try:
-            return parse_scores(second, self.dimensions)
-        except ValueError as exc:
-            raise MotionctxError(
-                f"{what}: the judge ({self.config.model} at {client.endpoint}) gave no valid scores after "
-                f"being asked twice: {exc}; last reply: {client.redact(second[:300])!r}",
-                "use a model that follows JSON instructions, set json_mode: true if the server supports it, "
-                "or adjust judge_prompt",
-            ) from None
+        return ask_for_scores(self.calls.client, messages, self.dimensions, what, self.config.model,
+                              self.config.json_mode)
+
+
+def ask_for_scores(client: Any, messages: list[dict[str, Any]], dimensions: tuple[str, ...], what: str, model: str,
+                   json_mode: bool = False) -> dict[str, float]:
+    """Send ``messages`` and parse the scores; a malformed reply is shown back to the model with
+    what was wrong, once; a second one raises MotionctxError naming the input, model and reply."""
+    fields: dict[str, Any] = {"response_format": {"type": "json_object"}} if json_mode else {}
+    reply = client.complete(messages, what=what, **fields)
+    try:
+        return parse_scores(reply, dimensions)
+    except ValueError as exc:
+        problem = str(exc)
+    messages = [
+        *messages,
+        {"role": "assistant", "content": reply},
+        {
+            "role": "user",
+            "content": f"That reply cannot be used: {problem}. Answer again with only the JSON object: "
+            f"exactly the keys {', '.join(dimensions)}, each an integer from 1 to 5.",
+        },
+    ]
+    second = client.complete(messages, what=what, **fields)
+    try:
+        return parse_scores(second, dimensions)
+    except ValueError as exc:
+        raise MotionctxError(
+            f"{what}: the judge ({model} at {client.endpoint}) gave no valid scores after "
+            f"being asked twice: {exc}; last reply: {client.redact(second[:300])!r}",
+            "use a model that follows JSON instructions, set json_mode: true if the server supports it, "
+            "or adjust judge_prompt",
+        ) from None
 
 
 def _generated_video(sample: Sample) -> tuple[Video, str]:

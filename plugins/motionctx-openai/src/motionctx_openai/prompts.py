@@ -14,6 +14,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "appearance": (),
     "fusion": ("appearance", "motion"),
     "judge": (),
+    "judge_eval": (),
 }
 
 

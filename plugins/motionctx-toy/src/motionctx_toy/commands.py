@@ -1,4 +1,4 @@
-"""``motionctx toy ...`` commands: the benchmark and demo assets."""
+"""``motionctx toy ...`` commands: the benchmark, the evaluation manifest and the bundle."""
 
 from __future__ import annotations
 
@@ -102,6 +102,34 @@ class _FirstCases:
         if index == len(self.cases):
             self.cases.append(case)
         self.outputs.setdefault(variant, []).append(output)
+
+
+@toy_app.command("manifest")
+@handle_errors
+def manifest_cmd(
+    out: Path = typer.Option(Path("outputs/toy_manifest"), "--out", help="folder to write (replaced whole; its manifest.jsonl is the benchmark)"),
+    cases: int = typer.Option(24, "--cases", min=1, help="number of held-out cases"),
+    seed: int = typer.Option(0, "--seed", min=0, max=9999, help="benchmark seed; each gives its own cases"),
+    world: str = typer.Option("simple", "--world", help="the toy world: simple (the bundled model's) or hard"),
+    family: list[str] = typer.Option(
+        ["humanoid", "quadruped", "bird"], "--family", help="body families the cases cycle through (repeatable)"
+    ),
+    several_every: int = typer.Option(4, "--several-every", min=0, help="every n-th case has two characters (0: never)"),
+    frames: int | None = typer.Option(None, "--frames", min=1, help="frames per case (default: the world's)"),
+    size: int | None = typer.Option(None, "--size", min=8, help="frame side in pixels (default: the world's)"),
+) -> None:
+    """Write held-out toy cases as a benchmark manifest for `motionctx evaluate`, with their targets,
+    backgrounds and keypoints; categories: family and one or several characters."""
+    from motionctx.errors import InputError
+    from motionctx_toy.families import FAMILIES
+    from motionctx_toy.manifest import write_toy_manifest
+
+    unknown = [f for f in family if f not in FAMILIES]
+    if unknown:
+        raise InputError(f"unknown toy family {unknown[0]!r}", f"families: {', '.join(FAMILIES)}")
+    path = write_toy_manifest(out, cases, seed=seed, world=world, families=tuple(dict.fromkeys(family)),
+                              several_every=several_every, frames=frames, size=size)
+    out_console.print(f"wrote {cases} cases: {path}")
 
 
 @toy_app.command("bundle")

@@ -21,6 +21,7 @@ from pydantic import Field
 
 from motionctx.errors import InputError, RecipeError, WeightsError
 from motionctx.parts import MissingFile, PartConfig
+from motionctx.suggest import closest
 from motionctx.types import Geometry, Video
 from motionctx_wan.loading import DOWNLOAD_HINTS, check_folder, folder_geometry, folder_problems, load_pipeline
 from motionctx_wan.training import WanTrainingMixin
@@ -152,6 +153,30 @@ class WanBackbone(WanTrainingMixin):
             if not Path(cfg.lora).is_file():
                 raise WeightsError(f"{self.name}: LoRA file {cfg.lora!r} does not exist", "check `lora:` in the recipe")
             self.load_lora(cfg.lora)
+
+    def planned_model(self, model: str | None = None) -> Any:
+        """The networks on the meta device, from the weights folder's config files, or from the
+        published configuration ``model`` (:attr:`published_models`); no weights are read."""
+        from motionctx_wan import plan
+
+        cfg = self.config
+        common = {"dtype": cfg.dtype, "vae_dtype": cfg.vae_dtype, "text_tokens": cfg.max_sequence_length,
+                  "max_frames": self.default_geometry.max_frames}  # fmt: skip
+        if model is not None:
+            if model not in self.published_models:
+                match = closest(model, self.published_models)
+                raise RecipeError(
+                    f"{self.name}: no published configuration {model!r}",
+                    (f"did you mean {match!r}? " if match else "") + f"{self.name} knows: {', '.join(self.published_models)}",
+                )
+            return plan.planned_published(model, **common)
+        if folder_problems(cfg.path):
+            names = ", ".join(self.published_models)
+            raise WeightsError(
+                f"{self.name}: cannot plan without the weights folder: {cfg.path} {folder_problems(cfg.path)[0]}",
+                f"pass --model NAME to plan a published configuration ({names}), or point `path:` at the folder",
+            )
+        return plan.planned_from_folder(cfg.path, self.name, **common)
 
     def _check_family(self, pipe: Any) -> None:
         tr = self.main_transformer(pipe)
@@ -460,6 +485,7 @@ class WanI2VBackbone(WanBackbone):
 
     name: ClassVar[str] = "wan_i2v"
     expand_timesteps: ClassVar[bool] = False
+    published_models: ClassVar[tuple[str, ...]] = ("wan2.1-i2v-14b-480p", "wan2.1-i2v-14b-720p", "wan2.2-i2v-a14b")
 
 
 class WanTI2VBackbone(WanBackbone):
@@ -471,6 +497,7 @@ class WanTI2VBackbone(WanBackbone):
 
     name: ClassVar[str] = "wan_ti2v"
     expand_timesteps: ClassVar[bool] = True
+    published_models: ClassVar[tuple[str, ...]] = ("wan2.2-ti2v-5b",)
     default_geometry: ClassVar[Geometry] = Geometry(
         spatial_factor=16, temporal_factor=4, size_multiple=32, max_frames=121
     )

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import torch
 
     from motionctx.types import Composite, Video
+    from motionctx_wan.conditioning import WanCondition
 
 #: Where the low-noise expert's adapter of a two-expert model goes, beside the main file.
 LOW_NOISE_SUFFIX = "_low_noise"
@@ -136,12 +137,22 @@ class WanTrainingMixin(Backbone):
         generator: Any,
         text_embeddings: list[torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        cond, x0, text = self.prepare_loss(composites, clean, prompts, text_embeddings)
+        return self.latent_loss(cond, x0, text, generator)
+
+    def prepare_loss(
+        self,
+        composites: list[Composite],
+        clean: list[Video],
+        prompts: list[str],
+        text_embeddings: list[torch.Tensor] | None = None,
+    ) -> tuple[WanCondition, torch.Tensor, torch.Tensor]:
+        """The no-gradient half of the loss for composites of one size: the stacked condition, the
+        clean latents and the text embeddings (the VAE and text encoder run here)."""
         import torch
 
-        from motionctx_wan import flow
         from motionctx_wan.conditioning import WanCondition
 
-        cfg = self.config
         with torch.no_grad():
             cond = WanCondition.stack([self.encode_condition(c) for c in composites])
             # the given cells carry what the condition gives (the reference, the motion signal), as
@@ -153,6 +164,18 @@ class WanTrainingMixin(Backbone):
             else:
                 dtype = self.main_transformer(self.pipe).dtype
                 text = torch.stack([t.to(self.device, dtype) for t in text_embeddings])
+        return cond, x0, text
+
+    def latent_loss(
+        self, cond: WanCondition, x0: torch.Tensor, text: torch.Tensor, generator: Any
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The transformer half of the loss from :meth:`prepare_loss`'s outputs: summed masked
+        error and its count (noise levels and noise drawn from ``generator``)."""
+        import torch
+
+        from motionctx_wan import flow
+
+        cfg = self.config
         b = x0.shape[0]
         levels = flow.sample_levels(
             b,
