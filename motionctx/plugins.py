@@ -37,6 +37,7 @@ BUILTIN_MODULES = (
     "motionctx.builtins.pose_commands",
     "motionctx.builtins.quality_filters",
     "motionctx.builtins.scorers",
+    "motionctx.builtins.feature_scorers",
     "motionctx.builtins.stages",
     "motionctx.builtins.synthesis_stages",
     "motionctx.builtins.train_stages",

@@ -7,6 +7,7 @@ folder is left alone: an earlier stage of the same recipe writes it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,11 +36,13 @@ def missing_paths(
     registry: Registry | None = None,
     output_dir: str | Path | None = None,
     inputs: bool = True,
+    slots: Iterable[str] | None = None,
 ) -> list[MissingFile]:
     """Every file the recipe's parts and stages need that does not exist, ``what`` prefixed with
     the recipe key it comes from, in recipe order, without duplicates. ``inputs=False`` keeps
     only the weights (a run reads its input media next anyway, and may never read a keypoint file
-    whose poses a manifest already holds)."""
+    whose poses a manifest already holds). ``slots`` limits the check to those parts (no stages);
+    a path with a ``{case.NAME}`` placeholder is then left to the case that fills it."""
     if registry is None:
         from motionctx.plugins import get_registry
 
@@ -47,9 +50,12 @@ def missing_paths(
     out_dir = Path(output_dir) if output_dir is not None else recipe.output_dir
     found: list[MissingFile] = []
     for slot, spec in recipe.parts.items():
+        if slots is not None and slot not in slots:
+            continue
         part = registry.build(spec.kind, spec.use, spec.params, where=f"parts.{slot}.with")
-        found += [_at(f"parts.{slot}", m) for m in part.missing_files()]
-    for spec in recipe.stages:
+        found += [_at(f"parts.{slot}", m) for m in part.missing_files()
+                  if slots is None or "{case." not in str(MissingFile(*m).path)]
+    for spec in recipe.stages if slots is None else ():
         stage = registry.build("stage", spec.run, spec.params, where=f"stages.{spec.index}.with")
         key = f"stages.{spec.index}.with"
         found += [_at(key, m) for m in stage.missing_files()]
@@ -77,10 +83,11 @@ def check_files(
     registry: Registry | None = None,
     output_dir: str | Path | None = None,
     inputs: bool = True,
+    slots: Iterable[str] | None = None,
 ) -> None:
     """Raise one :class:`~motionctx.errors.WeightsError` listing every missing path at once, with
-    the parts' hints on how to get them."""
-    missing = missing_paths(recipe, registry=registry, output_dir=output_dir, inputs=inputs)
+    the parts' hints on how to get them (arguments as :func:`missing_paths`)."""
+    missing = missing_paths(recipe, registry=registry, output_dir=output_dir, inputs=inputs, slots=slots)
     if not missing:
         return
     listing = "; ".join(f"{m.path} ({m.what})" for m in missing)

@@ -78,6 +78,13 @@ class EvaluateStage(Stage):
 
                 raise RecipeError(f"{pipeline.stage_key}.scorers: {slot!r} is not a scorer part of the recipe",
                                   "add it under parts with `kind: scorer`, or remove it")
+        from motionctx.preflight import check_files
+
+        # scorer weights (no stage makes them) are checked before any pair runs
+        used = [s for s, spec in pipeline.recipe.parts.items() if spec.kind == "scorer"
+                and (self.config.scorers is None or s in self.config.scorers)]
+        check_files(pipeline.recipe, registry=pipeline.registry, output_dir=pipeline.output_dir, inputs=False,
+                    slots=used)
 
     def run(self, pipeline: Pipeline) -> StageResult:
         from motionctx.engines.evaluation import runner

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from motionctx.hookspecs import hookimpl
 from motionctx.parts import PartConfig, Stage, StageResult
@@ -75,7 +75,12 @@ class SynthesizeStage(Stage):
 class FilterStage(Stage):
     """Score synthesized samples with a quality filter and keep those whose mean score passes
     ``threshold`` (the method: mean of six dimensions > 4 of 5). Scores are recorded so an
-    interrupted run resumes without scoring twice."""
+    interrupted run resumes without scoring twice.
+
+    Scorer parts (the ``evaluate`` stage's kind) can add dimensions: ``scorers`` maps a scorer slot
+    to the metrics used and their ``[worst, best]`` values, which map linearly onto 1-5
+    (:mod:`motionctx.engines.filtering`). The mean is over every dimension, the quality filter's
+    and the scorers' alike; ``filter: null`` uses scorers only."""
 
     name: ClassVar[str] = "filter"
 
@@ -85,15 +90,47 @@ class FilterStage(Stage):
             description="JSONL written by the synthesize stage (glob allowed: one file per rank); relative to the output folder",
         )
         threshold: float = Field(4.0, ge=1.0, le=5.0, description="keep samples whose mean score is above this")
-        filter: str = Field("filter", description="part slot of the quality filter")
+        filter: str | None = Field("filter", description="part slot of the quality filter (null: scorers only)")
+        scorers: dict[str, dict[str, tuple[float, float]]] = Field(
+            default_factory=dict,
+            description="scorer part slot -> {metric: [worst, best]}: each metric mapped onto 1-5 (1 at worst, "
+            "5 at best) and averaged with the filter's dimensions",
+        )
         output: str = Field("filtered.jsonl", description="kept samples, inside the run's output folder")
 
+        @model_validator(mode="after")
+        def _something_scores(self) -> FilterStage.Config:
+            if self.filter is None and not self.scorers:
+                raise ValueError("give a quality filter slot (`filter`) or `scorers`, or both")
+            return self
+
     def required_slots(self) -> tuple[str, ...]:
-        return (self.config.filter,)
+        return ((self.config.filter,) if self.config.filter else ()) + tuple(self.config.scorers)
+
+    def check_inputs(self, pipeline: Pipeline) -> None:
+        """Every ``scorers`` slot is a scorer part whose chosen metrics exist and run the right way,
+        and whose weights are there."""
+        from motionctx.engines.filtering import check_scales
+        from motionctx.errors import RecipeError
+
+        super().check_inputs(pipeline)
+        for slot, scales in self.config.scorers.items():
+            spec = pipeline.recipe.parts.get(slot)
+            if spec is None or spec.kind != "scorer":
+                raise RecipeError(f"{pipeline.stage_key}.scorers: {slot!r} is not a scorer part of the recipe",
+                                  "add it under parts with `kind: scorer`, or remove it")
+            check_scales(slot, pipeline.registry.get("scorer", spec.use), scales, f"{pipeline.stage_key}.scorers")
+        if self.config.scorers:  # their weights, before any sample is read
+            from motionctx.preflight import check_files
+
+            check_files(pipeline.recipe, registry=pipeline.registry, output_dir=pipeline.output_dir, inputs=False,
+                        slots=list(self.config.scorers))
 
     def run(self, pipeline: Pipeline) -> StageResult:
         import json
 
+        from motionctx.engines.evaluation.variants import PartCache
+        from motionctx.engines.filtering import to_five
         from motionctx.engines.synthesis import mean_score
         from motionctx.io import append_jsonl, atomic_write_text, read_image, read_jsonl, read_video
         from motionctx.types import Sample
@@ -101,7 +138,8 @@ class FilterStage(Stage):
         c = self.config
         scores_path = pipeline.output_dir / "scores.jsonl"
         scored = {r["id"]: r for r in read_jsonl(scores_path)} if scores_path.is_file() else {}
-        scorer = pipeline.part(c.filter)
+        quality = pipeline.part(c.filter) if c.filter else None
+        cache = PartCache(pipeline.registry)
         pattern = Path(c.manifest) if Path(c.manifest).is_absolute() else pipeline.output_dir / c.manifest
         files = sorted(pattern.parent.glob(pattern.name))
         if not files:
@@ -114,8 +152,13 @@ class FilterStage(Stage):
                 continue
             sample = Sample(reference=read_image(entry["reference"]), target=read_video(entry["video"]),
                             driving=read_video(entry["driving"]), text=entry.get("prompt", ""), metadata=entry)
-            scores = scorer.score(sample)
-            row = {"id": entry["id"], "scores": scores, "mean": mean_score(scores)}
+            scores = dict(quality.score(sample)) if quality else {}
+            row: dict = {"id": entry["id"], "scores": scores}
+            if c.scorers:
+                row["metrics"] = self._scorer_metrics(pipeline, cache, sample)
+                scores.update({f"{slot}.{m}": to_five(row["metrics"].get(f"{slot}.{m}"), *pair)
+                               for slot, scales in c.scorers.items() for m, pair in scales.items()})
+            row["mean"] = mean_score(scores)
             append_jsonl(scores_path, row)
             scored[entry["id"]] = row
         kept = [e for e in entries if scored[e["id"]]["mean"] > c.threshold]
@@ -123,6 +166,21 @@ class FilterStage(Stage):
         out = atomic_write_text(pipeline.output_dir / c.output, lines)
         pipeline.console.log(f"filter: kept {len(kept)} of {len(entries)} (mean score > {c.threshold})")
         return StageResult({"manifest": out, "scores": scores_path}, {"kept": len(kept), "total": len(entries)})
+
+    def _scorer_metrics(self, pipeline: Pipeline, cache: Any, sample: Any) -> dict[str, float | None]:
+        """The raw metrics (``slot.metric``) of every scorer slot for one sample."""
+        import math
+
+        from motionctx.engines.filtering import sample_case
+
+        case = sample_case(sample, sample.target)
+        out: dict[str, float] = {}
+        for slot in self.config.scorers:
+            spec = pipeline.recipe.parts[slot]
+            part = cache.get(f"scorer:{slot}", "scorer", spec.use, spec.params, case.spec)
+            for k, v in part.score(sample.target, case).items():  # None: not measured (NaN is not JSON)
+                out[f"{slot}.{k}"] = float(v) if math.isfinite(float(v)) else None
+        return out
 
 
 @hookimpl

@@ -5,7 +5,9 @@ Importing this package is light; each function imports torch, kornia or OpenCV w
 - :mod:`~motionctx.metrics.image`: PSNR, SSIM, foreground masks against a known background, IoU,
   colour histograms;
 - :mod:`~motionctx.metrics.temporal`: flicker in static regions, optical-flow interpolation error;
-- :mod:`~motionctx.metrics.pose`: the distance between two pose sequences after box normalisation.
+- :mod:`~motionctx.metrics.pose`: the distance between two pose sequences after box normalisation;
+- :mod:`~motionctx.metrics.features`: frame features from a timm model with local weights, and
+  their consistency over a clip.
 """
 
 from motionctx.metrics.image import (
