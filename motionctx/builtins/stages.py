@@ -144,7 +144,8 @@ class AnimateStage(Stage):
             label = "skeleton" if pipeline.part("motion").name == "pose" else "motion"
             outputs.update(write_previews(out, inputs.reference, inputs.driving, result.motion, result.video, label))
         metrics = {"seed": c.seed, "prompt": result.prompt, "segments": result.segments, "frames": result.video.num_frames,
-                   "size": list(result.video.size), "notes": inputs.notes}
+                   "size": list(result.video.size), "notes": inputs.notes,
+                   "sampling": backbone.sampling_options()}
         return StageResult(outputs, metrics)
 
 

@@ -74,6 +74,11 @@ class Backbone(Part):
         the loss covers only where ``composites[i]`` is not known.
         """
 
+    def sampling_options(self) -> dict[str, Any]:
+        """The speed options :meth:`sample` uses (step cache, batched guidance, compilation), as
+        ``{name: value}`` for run.json; empty when the backbone has none."""
+        return {}
+
     def add_lora(self, rank: int = 256, alpha: float | None = None, targets: tuple[str, ...] | None = None) -> None:
         """Attach trainable LoRA adapters (frozen base) on ``targets`` (default ``lora_targets``)."""
         raise NotImplementedError(f"backbone {self.name!r} does not support LoRA")

@@ -233,6 +233,24 @@ def test_toy_dataset_reference_fraction(tmp_path: Path) -> None:
         write_toy_dataset(tmp_path / "d", 1, references=1.5)
 
 
+def test_toy_dataset_keeps_its_own_clips_and_redraws_another_worlds(tmp_path: Path) -> None:
+    """A rerun into the same folder renders nothing again; a folder written for another world
+    (here: thinner bodies) gets its clips and stills redrawn, never silently reused."""
+    from motionctx_toy.assets import read_sidecar
+    from motionctx_toy.dataset import write_toy_dataset
+    from motionctx_toy.world import ToyWorld
+
+    thin = ToyWorld(size=(32, 32), frames=2)
+    write_toy_dataset(tmp_path, 3, world=thin, references=1.0)
+    files = sorted(tmp_path.glob("clip*"))
+    stamps = {f: f.stat().st_mtime_ns for f in files}
+    write_toy_dataset(tmp_path, 3, world=thin, references=1.0)
+    assert {f: f.stat().st_mtime_ns for f in files} == stamps
+    write_toy_dataset(tmp_path, 3, world=ToyWorld(size=(32, 32), frames=2, thickness=1.5), references=1.0)
+    for media in [*tmp_path.glob("clip???????.mp4"), *tmp_path.glob("clip*.reference.png")]:
+        assert read_sidecar(media)["spec"]["characters"][0]["thickness"] == 1.5
+
+
 def test_toy_dataset_stage_draws_a_named_world(tmp_path: Path) -> None:
     """``world: simple`` gives the simple world's clips; a framing key set beside it wins; an
     unknown world fails at load time, before anything is written."""

@@ -1,7 +1,8 @@
 """Toy training sets on disk: rendered clips, keypoints and captions listed in a JSONL manifest.
 
-Writing is resumable: a clip whose files exist is not rendered again, and the manifest is
-rewritten atomically at the end, so an interrupted run leaves a usable folder and a re-run finishes it.
+Writing is resumable: a clip whose files exist and describe the clip asked for (its sidecar's spec)
+is not rendered again, and the manifest is rewritten atomically at the end, so an interrupted run
+leaves a usable folder and a re-run finishes it; clips of another world in the folder are redrawn.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from motionctx.io import atomic_write_text
 from motionctx_toy.assets import poses_path, save_clip, sidecar_path
 from motionctx_toy.seeds import HELDOUT_START
+from motionctx_toy.spec import ClipSpec
 from motionctx_toy.world import ToyWorld
 
 
@@ -64,16 +66,41 @@ def write_toy_dataset(
         pair = float(rng(seed, "dataset", "pair").random()) < pairs  # which kind of clip this seed gives
         name = f"{'pair' if pair else 'clip'}{seed:07d}"
         video = out / f"{name}.mp4"
-        if not (video.is_file() and sidecar_path(video).is_file() and poses_path(video).is_file()):
-            save_clip(video, render_spec(world.pair_spec(seed)) if pair else world.clip(seed))
+        spec = world.pair_spec(seed) if pair else world.spec(seed)
+        if not (_holds(video, spec) and poses_path(video).is_file()):
+            save_clip(video, render_spec(spec))
         caption = json.loads(sidecar_path(video).read_text())["caption"]
         line = {"id": name, "path": video.name, "caption": caption, "keypoints": poses_path(video).name}
         if not pair and float(rng(seed, "dataset", "reference").random()) < references:
             still = out / f"{name}.reference.png"
-            if not (still.is_file() and sidecar_path(still).is_file()):
-                save_clip(still, render_spec(world.reference_spec(seed)))
+            still_spec = world.reference_spec(seed)
+            if not _holds(still, still_spec):
+                save_clip(still, render_spec(still_spec))
             line["reference"] = still.name
         lines.append(json.dumps(line))
     manifest = out / "manifest.jsonl"
     atomic_write_text(manifest, "\n".join(lines) + "\n")
     return manifest
+
+
+def _holds(media: Path, spec: ClipSpec) -> bool:
+    """``media`` and its sidecar exist and the sidecar describes ``spec`` (rendering fills in what
+    the spec leaves open, such as a motion kind drawn from the seed)."""
+    side = sidecar_path(media)
+    if not (media.is_file() and side.is_file()):
+        return False
+    try:
+        return _agrees(spec.model_dump(), ClipSpec(**json.loads(side.read_text())["spec"]).model_dump())
+    except (ValueError, KeyError, TypeError):  # unreadable or another format: draw it again
+        return False
+
+
+def _agrees(want: object, got: object) -> bool:
+    """``got`` equals ``want`` wherever ``want`` is not None."""
+    if want is None:
+        return True
+    if isinstance(want, dict) and isinstance(got, dict):
+        return want.keys() == got.keys() and all(_agrees(v, got[k]) for k, v in want.items())
+    if isinstance(want, list) and isinstance(got, list):
+        return len(want) == len(got) and all(_agrees(a, b) for a, b in zip(want, got))
+    return want == got

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field
 
 from motionctx.errors import InputError, RecipeError, WeightsError
-from motionctx.parts import MissingFile, PartConfig
+from motionctx.parts import MissingFile
 from motionctx.suggest import closest
 from motionctx.types import Geometry, Video
 from motionctx_wan.loading import DOWNLOAD_HINTS, check_folder, folder_geometry, folder_problems, load_pipeline
+from motionctx_wan.speed import SpeedConfig
 from motionctx_wan.training import WanTrainingMixin
 
 if TYPE_CHECKING:
@@ -35,8 +36,8 @@ if TYPE_CHECKING:
 Dtype = Literal["bfloat16", "float16", "float32"]
 
 
-class WanConfig(PartConfig):
-    """Recipe parameters shared by the Wan backbones."""
+class WanConfig(SpeedConfig):
+    """Recipe parameters shared by the Wan backbones (the speed options: :class:`SpeedConfig`)."""
 
     path: str = Field(..., description="local diffusers-format Wan folder (the one holding model_index.json)")
     dtype: Dtype = Field("bfloat16", description="dtype of the transformer(s) and text encoder")
@@ -153,6 +154,16 @@ class WanBackbone(WanTrainingMixin):
             if not Path(cfg.lora).is_file():
                 raise WeightsError(f"{self.name}: LoRA file {cfg.lora!r} does not exist", "check `lora:` in the recipe")
             self.load_lora(cfg.lora)
+        if cfg.compile != "none":
+            from motionctx_wan.speed import compile_blocks
+
+            compile_blocks(self.experts(), cfg)
+
+    def sampling_options(self) -> dict[str, Any]:
+        """The speed options in use (cache, batched guidance, compile), as the animate stage reports them."""
+        from motionctx_wan.speed import describe
+
+        return describe(self.config)
 
     def planned_model(self, model: str | None = None) -> Any:
         """The networks on the meta device, from the weights folder's config files, or from the
@@ -412,48 +423,30 @@ class WanBackbone(WanTrainingMixin):
         """Denoise a composite-shaped video. Classifier-free guidance when ``guidance > 1``; the noise
         comes from a CPU ``torch.Generator`` seeded with ``seed`` (same result on any device)."""
         import torch
-        from diffusers.utils.torch_utils import randn_tensor
 
-        from motionctx_wan import flow
+        from motionctx_wan.sampling import Guidance, denoise
+        from motionctx_wan.speed import install_cache, reset_cache
 
         self.ensure_loaded()
         if steps < 1:
             raise InputError(f"{self.name}: steps must be >= 1, got {steps}")
+        cfg = self.config
+        models = self.experts()
         with torch.no_grad():
             cond = self.encode_condition(composite)
-            cfg = guidance > 1.0
             text = self.encode_text([prompt])
-            neg = self.encode_text([negative_prompt or ""]) if cfg else None
-            scheduler = self.make_scheduler()
-            scheduler.set_timesteps(steps, device=self.device)
-            generator = torch.Generator("cpu").manual_seed(int(seed))
-            shape = tuple(cond.latents.shape)
-            latents = randn_tensor(shape, generator=generator, device=self.device, dtype=torch.float32)
-            boundary = self.boundary()
-            low_guidance = self.config.guidance_low_noise if self.config.guidance_low_noise is not None else guidance
-            timesteps = scheduler.timesteps
-            hold = self.config.hold_known and not self.expand_timesteps  # TI2V holds given tokens itself
-            first_noise = latents.clone() if hold else None
-            for i, t in enumerate(timesteps):
-                if hold:
-                    latents = cond.hold(latents, first_noise, t.float().reshape(1) / int(scheduler.config.num_train_timesteps))
-                model, low = self._expert(t, boundary)
-                scale = low_guidance if low else guidance
-                hidden, ts = cond.model_input(latents, t)
-                pred = self.run_model(model, hidden, ts, text, cond.image_embeds, "cond")
-                if cfg:
-                    uncond = self.run_model(model, hidden, ts, neg, cond.image_embeds, "uncond")
-                    pred = uncond + scale * (pred - uncond)
-                if self.predicts_sample:
-                    level = t.float().reshape(1) / int(scheduler.config.num_train_timesteps)
-                    pred = flow.velocity_from_sample(pred.float(), latents, level)
-                latents = scheduler.step(pred, t, latents, return_dict=False)[0]
-                if progress is not None:
-                    progress(i + 1, len(timesteps))
-            if hold:
-                latents = cond.hold(latents)
+            neg = self.encode_text([negative_prompt or ""]) if guidance > 1.0 else None
+            low = cfg.guidance_low_noise if cfg.guidance_low_noise is not None else guidance
+            install_cache(models, cfg)
+            try:
+                latents = denoise(
+                    self, cond, Guidance(text, neg, guidance, low, batched=cfg.batch_cfg), steps=steps, seed=seed,
+                    progress=progress,
+                )
+            finally:
+                reset_cache(models)
             video = self.decode(cond.finalize(latents), fps=composite.video.fps)
-        if self.config.offload != "none":
+        if cfg.offload != "none":
             self.pipe.maybe_free_model_hooks()  # move the last model back to the CPU, as the stock pipeline does
         return video
 

@@ -174,7 +174,9 @@ class WanTrainingMixin(Backbone):
         import torch
 
         from motionctx_wan import flow
+        from motionctx_wan.speed import remove_cache
 
+        remove_cache(self.experts())  # a step cache would skip blocks the loss must run
         cfg = self.config
         b = x0.shape[0]
         levels = flow.sample_levels(
