@@ -85,6 +85,30 @@ class EvaluateStage(Stage):
                 and (self.config.scorers is None or s in self.config.scorers)]
         check_files(pipeline.recipe, registry=pipeline.registry, output_dir=pipeline.output_dir, inputs=False,
                     slots=used)
+        self._check_variant_weights(pipeline)
+
+    def _check_variant_weights(self, pipeline: Pipeline) -> None:
+        """The weights every model variant's parts need exist (before any pair runs, so a wrong
+        model folder is one error rather than a failure recorded for every pair)."""
+        from motionctx.engines.evaluation.variants import merged_parts
+        from motionctx.errors import WeightsError
+        from motionctx.parts.base import MissingFile
+
+        missing: dict[str, str] = {}  # path -> what
+        hints: list[str] = []
+        for variant in self.config.variants:
+            if variant.baseline is not None:
+                continue
+            for slot, spec in merged_parts(pipeline.recipe.parts, variant).items():
+                part = pipeline.registry.build(spec["kind"], spec["use"], spec["with"], where=f"parts.{slot}.with")
+                for m in map(lambda x: MissingFile(*x), part.missing_files()):
+                    if m.weights and "{case." not in m.path and m.path not in missing:
+                        missing[m.path] = f"variant {variant.name!r}, {slot}: {m.what}"
+                        hints += [m.hint] if m.hint and m.hint not in hints else []
+        if missing:
+            listing = "; ".join(f"{path} ({what})" for path, what in missing.items())
+            raise WeightsError(f"{len(missing)} model file(s) the evaluation needs do not exist: {listing}",
+                               "; ".join(hints) or "fix the variant's or the recipe's weights path")
 
     def run(self, pipeline: Pipeline) -> StageResult:
         from motionctx.engines.evaluation import runner

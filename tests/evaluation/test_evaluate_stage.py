@@ -139,6 +139,18 @@ def test_bad_variants_are_recipe_errors(baseline_recipe, tmp_path):
         load_recipe(baseline_recipe, ["stages.0.with.variants=[{name: a, baseline: reference, colour: red}]"])
 
 
+def test_a_missing_model_folder_stops_the_run_before_any_pair(baseline_recipe, tmp_path):
+    """A model variant whose backbone folder is not there is one WeightsError naming the variant,
+    the slot and the path, raised before any pair runs (not a failure recorded for every pair)."""
+    from motionctx.errors import WeightsError
+
+    gone = tmp_path / "no_such_model"
+    parts = f"{{backbone: {{use: wan_i2v, with: {{path: {gone}}}}}, motion: {{use: raw_video}}, composer: {{use: spatial}}}}"
+    with pytest.raises(WeightsError, match=rf"no_such_model \(variant 'm', backbone: "):
+        run(baseline_recipe, tmp_path / "o", f"stages.0.with.variants=[{{name: copy, baseline: reference}}, {{name: m, parts: {parts}}}]")
+    assert not (tmp_path / "o").exists()
+
+
 def test_cli_shortcut_and_its_errors(baseline_recipe, benchmark, tmp_path):
     out = tmp_path / "cli"
     done = run_cli("evaluate", str(benchmark), "--recipe", str(baseline_recipe), "-o", str(out), "--no-progress")
