@@ -120,3 +120,24 @@ def test_filter_stage_refuses_scorer_settings_it_cannot_use(tmp_path: Path) -> N
             load_recipe(recipe).run(progress=False)
     with pytest.raises(RecipeError, match="`filter`\\) or `scorers`"):
         load_recipe(_filter_run(tmp_path / "none", flicker, "filter: null")).run(progress=False)
+
+
+def test_units_draw_their_own_window_and_seed_and_a_rerun_draws_the_same() -> None:
+    from motionctx.engines.synthesis import unit_window
+
+    units = plan_units([{"path": f"clip{i}.mp4"} for i in range(4)], ["a.png", "b.png"], 2, seed=0)
+    drawn = [unit_window(u.id, 0, 200, 121) for u in units]
+    assert drawn == [unit_window(u.id, 0, 200, 121) for u in units]  # rerun / resume: the same unit
+    assert len({s for s, _ in drawn}) > 1 and len({seed for _, seed in drawn}) == len(units)
+    assert all(0 <= s <= 200 - 121 for s, _ in drawn)
+    assert unit_window(units[0].id, 1, 200, 121) != drawn[0]  # the stage seed changes the draw
+    assert unit_window(units[0].id, 0, 100, 121)[0] == 0  # a clip shorter than the window starts at 0
+
+
+def test_filter_writes_training_lines_target_source_motion_synthesised() -> None:
+    from motionctx.engines.synthesis import training_entry
+
+    line = training_entry({"id": "u", "driving": "clip.mp4", "reference": "id.png", "video": "u.mp4",
+                           "source": "u.source.mp4", "start": 3, "seed": 9, "caption": "c", "prompt": "p"})
+    assert (line["path"], line["driving"], line.get("reference"), line["caption"]) == ("u.source.mp4", "u.mp4", None, "c")
+    assert (line["clip"], line["identity"], line["start"], line["seed"]) == ("clip.mp4", "id.png", 3, 9)

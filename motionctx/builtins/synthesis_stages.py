@@ -18,6 +18,9 @@ class SynthesizeStage(Stage):
     """Animate reference identities with the motion of driving clips using the pose-based model
     (the teacher), producing pseudo pairs (raw driving clip -> new identity) for end-to-end training.
 
+    Each unit takes a window of ``max_frames`` at a random start of its driving clip and its own
+    sampling seed, both drawn from the unit id (recorded as ``start`` and ``seed``), and writes the
+    window it was driven by as ``<id>.source.mp4`` next to ``<id>.mp4``.
     Sharded over processes by RANK/WORLD_SIZE; resumable: finished units are skipped.
     """
 
@@ -36,39 +39,61 @@ class SynthesizeStage(Stage):
         guidance: float = Field(5.0, ge=0.0, description="classifier-free guidance scale")
         size: tuple[int, int] | None = Field(None, description="output size [H, W]; default: each reference's")
         area: int | None = Field(None, ge=64, description="without size: scale references to about this many pixels")
-        max_frames: int | None = Field(None, ge=1, description="use at most this many driving frames")
-        seed: int = Field(0, description="seed for pairing and sampling")
+        max_frames: int | None = Field(
+            None, ge=1, description="window of at most this many driving frames, at a random start per unit"
+        )
+        seed: int = Field(0, description="seed for pairing, and with each unit id for its window and sampling seed")
 
     def required_slots(self) -> tuple[str, ...]:
         c = self.config
         return tuple(s for s in (c.backbone, c.motion, c.composer, c.text) if s)
 
     def run(self, pipeline: Pipeline) -> StageResult:
-        from motionctx.engines.inputs import fit_inputs
+        from motionctx.engines.inputs import DRIVING_AREA, fit_inputs
         from motionctx.engines.sampling import animate
-        from motionctx.engines.synthesis import done_ids, list_references, plan_units, rank_and_world, record, shard
-        from motionctx.io import read_jsonl, write_video
+        from motionctx.engines.synthesis import (
+            done_ids,
+            list_references,
+            plan_units,
+            rank_and_world,
+            record,
+            shard,
+            unit_window,
+        )
+        from motionctx.engines.training.video import probe
+        from motionctx.io import read_jsonl, read_video, write_video
+        from motionctx.types import Video
 
         c = self.config
         rank, world = rank_and_world()
         folder = pipeline.output_dir / c.folder
         manifest = folder / (f"manifest.rank{rank}.jsonl" if world > 1 else "manifest.jsonl")
-        units = shard(plan_units(read_jsonl(c.manifest), list_references(c.references), c.per_clip, c.seed), rank, world)
+        base = Path(c.manifest).parent  # relative clip paths start at the manifest's folder, as in training
+        clips = [{**r, "path": str(base / r["path"])} if "path" in r else r for r in read_jsonl(c.manifest)]
+        units = shard(plan_units(clips, list_references(c.references), c.per_clip, c.seed), rank, world)
         done = done_ids(manifest)
         todo = [u for u in units if u.id not in done]
         pipeline.console.log(f"synthesize: {len(units)} units on rank {rank}/{world}, {len(units) - len(todo)} already done")
         backbone = pipeline.part(c.backbone)
         text = pipeline.part(c.text) if c.text else None
         for unit in pipeline.track(todo, "synthesizing"):
-            inputs = fit_inputs(unit.reference, unit.driving, backbone.geometry, size=c.size, area=c.area,
-                                max_frames=c.max_frames)
+            total = probe(unit.driving, decode_first=False).frames
+            n = backbone.geometry.snap_frames(min(total, c.max_frames or total))
+            start, seed = unit_window(unit.id, c.seed, total, n)
+            # only the window is decoded, and no larger than the driving clip is ever used
+            decode_area = max(DRIVING_AREA, c.area or 0, c.size[0] * c.size[1] if c.size else 0)
+            window = read_video(unit.driving, start=start, max_frames=n, max_area=decode_area)
+            inputs = fit_inputs(unit.reference, window, backbone.geometry, size=c.size, area=c.area, max_frames=n)
             result = animate(
                 backbone, pipeline.part(c.motion), pipeline.part(c.composer), inputs.reference, inputs.driving,
-                text_guider=text, steps=c.steps, guidance=c.guidance, seed=c.seed,
+                text_guider=text, steps=c.steps, guidance=c.guidance, seed=seed,
             )
+            frames = result.video.num_frames
+            source = write_video(folder / f"{unit.id}.source.mp4", Video(inputs.driving.frames[:frames], result.video.fps))
             video = write_video(folder / f"{unit.id}.mp4", result.video)
             record(manifest, {"id": unit.id, "driving": unit.driving, "reference": unit.reference, "video": str(video),
-                              "prompt": result.prompt, "frames": result.video.num_frames, "size": list(result.video.size)})
+                              "source": str(source), "start": start, "seed": seed, "caption": unit.caption,
+                              "prompt": result.prompt, "frames": frames, "size": list(result.video.size)})
         return StageResult({"manifest": manifest}, {"units": len(units), "synthesized": len(todo)})
 
 
@@ -96,7 +121,11 @@ class FilterStage(Stage):
             description="scorer part slot -> {metric: [worst, best]}: each metric mapped onto 1-5 (1 at worst, "
             "5 at best) and averaged with the filter's dimensions",
         )
-        output: str = Field("filtered.jsonl", description="kept samples, inside the run's output folder")
+        output: str = Field(
+            "filtered.jsonl",
+            description="kept samples as training lines (target = source window, driving = synthesised video), "
+            "inside the run's output folder",
+        )
 
         @model_validator(mode="after")
         def _something_scores(self) -> FilterStage.Config:
@@ -131,7 +160,7 @@ class FilterStage(Stage):
 
         from motionctx.engines.evaluation.variants import PartCache
         from motionctx.engines.filtering import to_five
-        from motionctx.engines.synthesis import mean_score
+        from motionctx.engines.synthesis import mean_score, training_entry
         from motionctx.io import append_jsonl, atomic_write_text, read_image, read_jsonl, read_video
         from motionctx.types import Sample
 
@@ -162,7 +191,7 @@ class FilterStage(Stage):
             append_jsonl(scores_path, row)
             scored[entry["id"]] = row
         kept = [e for e in entries if scored[e["id"]]["mean"] > c.threshold]
-        lines = "".join(json.dumps({**e, "score": scored[e["id"]]["mean"]}) + "\n" for e in kept)
+        lines = "".join(json.dumps({**training_entry(e), "score": scored[e["id"]]["mean"]}) + "\n" for e in kept)
         out = atomic_write_text(pipeline.output_dir / c.output, lines)
         pipeline.console.log(f"filter: kept {len(kept)} of {len(entries)} (mean score > {c.threshold})")
         return StageResult({"manifest": out, "scores": scores_path}, {"kept": len(kept), "total": len(entries)})

@@ -66,6 +66,35 @@ def plan_units(clips: list[dict[str, Any]], references: list[str], per_clip: int
     return units
 
 
+def unit_rng(unit_id: str, seed: int) -> random.Random:
+    """A generator that depends only on the unit id and the stage seed (a rerun draws the same)."""
+    return random.Random(hashlib.sha1(f"{unit_id}|{seed}".encode()).digest())
+
+
+def unit_window(unit_id: str, seed: int, total: int, frames: int) -> tuple[int, int]:
+    """``(start, seed)`` of one unit: a window of ``frames`` of a ``total``-frame driving clip
+    starting at a random frame, and a sampling seed, both drawn from :func:`unit_rng`."""
+    rng = unit_rng(unit_id, seed)
+    start = rng.randrange(max(1, total - frames + 1))
+    return start, rng.randrange(1 << 31)
+
+
+def training_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A synthesis record as an end-to-end training manifest line: target (``path``) = the source
+    window, motion (``driving``) = the synthesised video, reference = the target's first frame
+    (none given), caption = the source clip's. The synthesis fields stay under other names."""
+    out = {k: v for k, v in entry.items() if k not in ("path", "driving", "reference", "prompt", "caption")}
+    out.update(
+        path=entry.get("source") or entry["driving"],
+        driving=entry["video"],
+        clip=entry["driving"],
+        identity=entry.get("reference"),
+    )
+    if entry.get("caption") is not None:
+        out["caption"] = entry["caption"]
+    return out
+
+
 def shard(units: Iterable[Unit], rank: int, world: int) -> list[Unit]:
     """The units this rank owns (round robin over the global order)."""
     return [u for i, u in enumerate(units) if i % world == rank]
