@@ -52,9 +52,8 @@ def missing_paths(
     for slot, spec in recipe.parts.items():
         if slots is not None and slot not in slots:
             continue
-        part = registry.build(spec.kind, spec.use, spec.params, where=f"parts.{slot}.with")
-        found += [_at(f"parts.{slot}", m) for m in part.missing_files()
-                  if slots is None or "{case." not in str(MissingFile(*m).path)]
+        found += part_missing_files(registry, spec.kind, spec.use, spec.params, f"parts.{slot}",
+                                    skip_placeholders=slots is not None)
     for spec in recipe.stages if slots is None else ():
         stage = registry.build("stage", spec.run, spec.params, where=f"stages.{spec.index}.with")
         key = f"stages.{spec.index}.with"
@@ -70,6 +69,17 @@ def missing_paths(
             seen.add(m.path)
             unique.append(m)
     return unique
+
+
+def part_missing_files(
+    registry: Registry, kind: str, use: str, params: dict, key: str, *, skip_placeholders: bool = False
+) -> list[MissingFile]:
+    """The files one part (built from ``kind``/``use``/``params``, no weights loaded) needs and
+    lacks, ``what`` prefixed with ``key``; ``skip_placeholders`` leaves ``{case.NAME}`` paths to the
+    case that fills them."""
+    part = registry.build(kind, use, params, where=f"{key}.with")
+    return [_at(key, m) for m in part.missing_files()
+            if not (skip_placeholders and "{case." in str(MissingFile(*m).path))]
 
 
 def _at(key: str, missing: tuple[str, ...]) -> MissingFile:

@@ -92,21 +92,19 @@ class EvaluateStage(Stage):
         model folder is one error rather than a failure recorded for every pair)."""
         from motionctx.engines.evaluation.variants import merged_parts
         from motionctx.errors import WeightsError
-        from motionctx.parts.base import MissingFile
+        from motionctx.preflight import part_missing_files
 
-        missing: dict[str, str] = {}  # path -> what
-        hints: list[str] = []
+        missing = {}  # path -> MissingFile, first variant naming it
         for variant in self.config.variants:
-            if variant.baseline is not None:
-                continue
-            for slot, spec in merged_parts(pipeline.recipe.parts, variant).items():
-                part = pipeline.registry.build(spec["kind"], spec["use"], spec["with"], where=f"parts.{slot}.with")
-                for m in map(lambda x: MissingFile(*x), part.missing_files()):
-                    if m.weights and "{case." not in m.path and m.path not in missing:
-                        missing[m.path] = f"variant {variant.name!r}, {slot}: {m.what}"
-                        hints += [m.hint] if m.hint and m.hint not in hints else []
+            if variant.baseline is None:
+                for slot, spec in merged_parts(pipeline.recipe.parts, variant).items():
+                    for m in part_missing_files(pipeline.registry, spec["kind"], spec["use"], spec["with"],
+                                                f"variant {variant.name!r}, {slot}", skip_placeholders=True):
+                        if m.weights:
+                            missing.setdefault(m.path, m)
         if missing:
-            listing = "; ".join(f"{path} ({what})" for path, what in missing.items())
+            listing = "; ".join(f"{m.path} ({m.what})" for m in missing.values())
+            hints = list(dict.fromkeys(m.hint for m in missing.values() if m.hint))
             raise WeightsError(f"{len(missing)} model file(s) the evaluation needs do not exist: {listing}",
                                "; ".join(hints) or "fix the variant's or the recipe's weights path")
 
