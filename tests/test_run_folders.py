@@ -108,6 +108,28 @@ def test_a_dead_runs_lock_and_temporaries_are_cleaned(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == ["b.txt", MARKER] and leftovers(tmp_path) == []
 
 
+def test_another_ranks_temporary_in_progress_is_left_alone(tmp_path: Path) -> None:
+    """Rank 0 of a multi-process launch cleans temporaries when it starts; one that another rank is
+    writing right then (its process alive) stays, one of a dead process goes."""
+    from motionctx.io import atomic_path
+
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True, capture_output=True, text=True)
+    (out / f".a.tmp-{dead.stdout.strip()}-x.mp4").write_text("killed half-way")
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / f".b.tmp-{writer.pid}-y.mp4").write_text("being written")
+        with RunFolder(out, staged=False, rank=0, world=2):
+            assert [p.name for p in out.glob(".*.tmp-*")] == [f".b.tmp-{writer.pid}-y.mp4"]
+    finally:
+        writer.kill()
+        writer.wait()
+    with atomic_path(out / "c.mp4") as tmp:  # our own temporaries carry our process id
+        assert tmp.name.startswith(f".c.tmp-{os.getpid()}-")
+        tmp.write_text("c")
+
+
 def test_a_run_lost_between_two_renames_is_restored(tmp_path: Path) -> None:
     """Where the file system cannot exchange two folders atomically, the previous run is renamed
     aside first; if the process dies right then, the next run puts it back before anything else."""

@@ -11,6 +11,7 @@ from motionctx.hookspecs import hookimpl
 from motionctx.parts import PartConfig, Stage, StageResult
 
 if TYPE_CHECKING:
+    from motionctx.engines.synthesis import Unit
     from motionctx.pipeline import Pipeline
 
 
@@ -21,7 +22,11 @@ class SynthesizeStage(Stage):
     Each unit takes a window of ``max_frames`` at a random start of its driving clip and its own
     sampling seed, both drawn from the unit id (recorded as ``start`` and ``seed``), and writes the
     window it was driven by as ``<id>.source.mp4`` next to ``<id>.mp4``.
-    Sharded over processes by RANK/WORLD_SIZE; resumable: finished units are skipped.
+    Sharded over processes by the launcher's rank and world size (RANK/WORLD_SIZE, or MPI's);
+    resumable: finished units are skipped. A unit that fails with a :class:`MotionctxError` (an
+    undecodable clip, say) is recorded with its reason in ``failed.jsonl`` (per rank, as the
+    manifest), is not retried on a resume (delete that file to retry) and does not stop the run;
+    any other error does. The progress and the stage's metrics show units per hour.
     """
 
     name: ClassVar[str] = "synthesize"
@@ -49,52 +54,85 @@ class SynthesizeStage(Stage):
         return tuple(s for s in (c.backbone, c.motion, c.composer, c.text) if s)
 
     def run(self, pipeline: Pipeline) -> StageResult:
-        from motionctx.engines.inputs import DRIVING_AREA, fit_inputs
-        from motionctx.engines.sampling import animate
-        from motionctx.engines.synthesis import (
-            done_ids,
-            list_references,
-            plan_units,
-            rank_and_world,
-            record,
-            shard,
-            unit_window,
-        )
-        from motionctx.engines.training.video import probe
-        from motionctx.io import read_jsonl, read_video, write_video
-        from motionctx.types import Video
+        import time
+
+        from motionctx.engines.synthesis import done_ids, list_references, plan_units, record, shard
+        from motionctx.engines.training.distributed import rank_and_world
+        from motionctx.errors import MotionctxError
+        from motionctx.io import append_jsonl, read_jsonl
 
         c = self.config
-        rank, world = rank_and_world()
+        rank, world = rank_and_world()  # as the pipeline's run folder reads them (MPI launchers too)
         folder = pipeline.output_dir / c.folder
-        manifest = folder / (f"manifest.rank{rank}.jsonl" if world > 1 else "manifest.jsonl")
+        suffix = f".rank{rank}.jsonl" if world > 1 else ".jsonl"
+        manifest, failures = folder / f"manifest{suffix}", folder / f"failed{suffix}"
         base = Path(c.manifest).parent  # relative clip paths start at the manifest's folder, as in training
         clips = [{**r, "path": str(base / r["path"])} if "path" in r else r for r in read_jsonl(c.manifest)]
         units = shard(plan_units(clips, list_references(c.references), c.per_clip, c.seed), rank, world)
         done = done_ids(manifest)
-        todo = [u for u in units if u.id not in done]
-        pipeline.console.log(f"synthesize: {len(units)} units on rank {rank}/{world}, {len(units) - len(todo)} already done")
-        backbone = pipeline.part(c.backbone)
-        text = pipeline.part(c.text) if c.text else None
-        for unit in pipeline.track(todo, "synthesizing"):
-            total = probe(unit.driving, decode_first=False).frames
-            n = backbone.geometry.snap_frames(min(total, c.max_frames or total))
-            start, seed = unit_window(unit.id, c.seed, total, n)
-            # only the window is decoded, and no larger than the driving clip is ever used
-            decode_area = max(DRIVING_AREA, c.area or 0, c.size[0] * c.size[1] if c.size else 0)
-            window = read_video(unit.driving, start=start, max_frames=n, max_area=decode_area)
-            inputs = fit_inputs(unit.reference, window, backbone.geometry, size=c.size, area=c.area, max_frames=n)
-            result = animate(
-                backbone, pipeline.part(c.motion), pipeline.part(c.composer), inputs.reference, inputs.driving,
-                text_guider=text, steps=c.steps, guidance=c.guidance, seed=seed,
-            )
-            frames = result.video.num_frames
-            source = write_video(folder / f"{unit.id}.source.mp4", Video(inputs.driving.frames[:frames], result.video.fps))
-            video = write_video(folder / f"{unit.id}.mp4", result.video)
-            record(manifest, {"id": unit.id, "driving": unit.driving, "reference": unit.reference, "video": str(video),
-                              "source": str(source), "start": start, "seed": seed, "caption": unit.caption,
-                              "prompt": result.prompt, "frames": frames, "size": list(result.video.size)})
-        return StageResult({"manifest": manifest}, {"units": len(units), "synthesized": len(todo)})
+        failed_before = {r["id"] for r in read_jsonl(failures)} - done if failures.is_file() else set()
+        todo = [u for u in units if u.id not in done and u.id not in failed_before]
+        skipped = sum(u.id in failed_before for u in units)
+        pipeline.console.log(f"synthesize: {len(units)} units on rank {rank}/{world}, {len(units) - len(todo) - skipped} "
+                             "already done" + (f", {skipped} failed before (delete {failures} to retry)" if skipped else ""))
+        # every part loads before the first unit: a part that cannot load stops the run, no unit fails for it
+        parts = [pipeline.part(s) if s else None for s in (c.backbone, c.motion, c.composer, c.text)]
+        task = pipeline.progress.add_task("synthesizing", total=len(todo))
+        made = failed = 0
+        started = time.perf_counter()
+        for unit in todo:
+            try:
+                entry = self._synthesize(unit, folder, *parts)
+            except MotionctxError as exc:
+                for leftover in (folder / f"{unit.id}.source.mp4", folder / f"{unit.id}.mp4"):
+                    leftover.unlink(missing_ok=True)
+                append_jsonl(failures, {"id": unit.id, "driving": unit.driving, "reference": unit.reference,
+                                        "error": str(exc)})
+                pipeline.console.log(f"synthesize: unit {unit.id} failed: {exc.message}")
+                failed += 1
+            else:
+                record(manifest, entry)
+                made += 1
+            rate = _per_hour(made, time.perf_counter() - started)
+            pipeline.progress.update(task, advance=1, description=f"synthesizing ({rate:.0f} units/hour)")
+        seconds = time.perf_counter() - started
+        pipeline.console.log(f"synthesize: {made} synthesized, {failed} failed in {seconds:.1f} s "
+                             f"({_per_hour(made, seconds):.0f} units/hour)")
+        return StageResult({"manifest": manifest}, {"units": len(units), "synthesized": made, "failed": failed,
+                                                    "units_per_hour": round(_per_hour(made, seconds), 1)})
+
+    def _synthesize(
+        self, unit: Unit, folder: Path, backbone: Any, motion: Any, composer: Any, text: Any
+    ) -> dict[str, Any]:
+        """Animate one unit, write its video and source window; its manifest record."""
+        from motionctx.engines.inputs import DRIVING_AREA, fit_inputs
+        from motionctx.engines.sampling import animate
+        from motionctx.engines.synthesis import unit_window
+        from motionctx.engines.training.video import probe
+        from motionctx.io import read_video, write_video
+        from motionctx.types import Video
+
+        c = self.config
+        total = probe(unit.driving, decode_first=False).frames
+        n = backbone.geometry.snap_frames(min(total, c.max_frames or total))
+        start, seed = unit_window(unit.id, c.seed, total, n)
+        # only the window is decoded, and no larger than the driving clip is ever used
+        decode_area = max(DRIVING_AREA, c.area or 0, c.size[0] * c.size[1] if c.size else 0)
+        window = read_video(unit.driving, start=start, max_frames=n, max_area=decode_area)
+        inputs = fit_inputs(unit.reference, window, backbone.geometry, size=c.size, area=c.area, max_frames=n)
+        result = animate(backbone, motion, composer, inputs.reference, inputs.driving, text_guider=text,
+                         steps=c.steps, guidance=c.guidance, seed=seed)
+        frames = result.video.num_frames
+        source = write_video(folder / f"{unit.id}.source.mp4", Video(inputs.driving.frames[:frames], result.video.fps))
+        video = write_video(folder / f"{unit.id}.mp4", result.video)
+        return {"id": unit.id, "driving": unit.driving, "reference": unit.reference, "video": str(video),
+                "source": str(source), "start": start, "seed": seed, "caption": unit.caption,
+                "prompt": result.prompt, "frames": frames, "size": list(result.video.size)}
+
+
+def _per_hour(count: int, seconds: float) -> float:
+    """``count`` in ``seconds`` as a rate per hour (0 before any time has passed)."""
+    return count * 3600.0 / seconds if seconds > 0 else 0.0
 
 
 class FilterStage(Stage):

@@ -9,7 +9,6 @@ interrupted unit leaves nothing behind (videos are written atomically, the manif
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,13 +29,6 @@ class Unit:
     driving: str
     reference: str
     caption: str | None = None
-
-
-def rank_and_world() -> tuple[int, int]:
-    """This process's rank and the world size, from torchrun/accelerate environment variables."""
-    rank = int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")))
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    return rank, max(1, world)
 
 
 def list_references(spec: str | list[str]) -> list[str]:

@@ -32,7 +32,7 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     ext = suffix if suffix is not None else target.suffix
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.tmp-", suffix=ext, dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.tmp-{os.getpid()}-", suffix=ext, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -53,7 +53,7 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
         yield tmp
         os.chmod(tmp, _umask_mode(0o777))

@@ -11,8 +11,9 @@
   run: the previous one or the new one.
 - In-place runs (stages that resume from their folder, such as ``train``) write ``run.json`` with
   ``"status": "running"`` first and the finished record last.
-- Stale temporaries (staging folders, ``.*.tmp-*`` files of interrupted atomic writes) are
-  removed by the next run that holds the lock.
+- Stale temporaries (staging folders, ``.*.tmp-PID-*`` files of interrupted atomic writes) are
+  removed by the next run that holds the lock; a temporary whose writing process is alive (another
+  rank of the same launch) is left to it.
 - A launch of several processes (``accelerate launch``, ``torchrun``) writes in place; rank 0
   alone locks the folder and writes ``run.json``, and the files-not-ours check is skipped (the
   other ranks may already have written theirs).
@@ -46,6 +47,13 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # someone else's process
         return True
     return True
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process that named the temporary ``name`` (``.X.tmp-PID-...``) is still running
+    (False for names without a process id)."""
+    pid = name.rpartition(".tmp-")[2].partition("-")[0]
+    return pid.isdigit() and _alive(int(pid))
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -137,7 +145,8 @@ class RunFolder:
 
     def _clean_stale(self) -> None:
         """Restore a target lost between the two renames of a non-atomic swap; remove staging
-        folders and temporaries left by killed runs (safe: this process holds the lock)."""
+        folders and temporaries left by dead processes (safe: this process holds the lock, and a
+        temporary of a live process, another rank of this launch, is not touched)."""
         parent, name = self.target.parent, self.target.name
         olds = sorted(parent.glob(f".{name}{_OLD}*"))
         if olds and not self.target.exists():
@@ -146,6 +155,8 @@ class RunFolder:
             shutil.rmtree(stale, ignore_errors=True)
         if self.target.is_dir():
             for tmp in self.target.rglob(".*.tmp-*"):
+                if _writer_alive(tmp.name):
+                    continue
                 if tmp.is_dir():
                     shutil.rmtree(tmp, ignore_errors=True)
                 else:
