@@ -53,6 +53,9 @@ def test_done_ids_need_the_video_on_disk(tmp_path: Path) -> None:
     append_jsonl(manifest, {"id": "b", "video": str(tmp_path / "gone.mp4")})
     append_jsonl(manifest, {"id": "c"})
     assert done_ids(manifest) == {"a"}
+    other = tmp_path / "m.rank1.jsonl"  # another process's records count too
+    append_jsonl(other, {"id": "d", "video": str(video)})
+    assert done_ids(manifest, other, tmp_path / "absent.jsonl") == {"a", "d"}
 
 
 def _filter_run(tmp_path: Path, parts: str, stage: str) -> Path:

@@ -69,12 +69,13 @@ class SynthesizeStage(Stage):
         base = Path(c.manifest).parent  # relative clip paths start at the manifest's folder, as in training
         clips = [{**r, "path": str(base / r["path"])} if "path" in r else r for r in read_jsonl(c.manifest)]
         units = shard(plan_units(clips, list_references(c.references), c.per_clip, c.seed), rank, world)
-        done = done_ids(manifest)
-        failed_before = {r["id"] for r in read_jsonl(failures)} - done if failures.is_file() else set()
+        # what any process recorded counts, so a resume with another number of processes redoes nothing
+        done = done_ids(*folder.glob("manifest*.jsonl"))
+        failed_before = {r["id"] for f in folder.glob("failed*.jsonl") for r in read_jsonl(f)} - done
         todo = [u for u in units if u.id not in done and u.id not in failed_before]
         skipped = sum(u.id in failed_before for u in units)
         pipeline.console.log(f"synthesize: {len(units)} units on rank {rank}/{world}, {len(units) - len(todo) - skipped} "
-                             "already done" + (f", {skipped} failed before (delete {failures} to retry)" if skipped else ""))
+                             "already done" + (f", {skipped} failed before (delete {folder}/failed*.jsonl to retry)" if skipped else ""))
         # every part loads before the first unit: a part that cannot load stops the run, no unit fails for it
         parts = [pipeline.part(s) if s else None for s in (c.backbone, c.motion, c.composer, c.text)]
         task = pipeline.progress.add_task("synthesizing", total=len(todo))

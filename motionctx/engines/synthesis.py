@@ -92,11 +92,9 @@ def shard(units: Iterable[Unit], rank: int, world: int) -> list[Unit]:
     return [u for i, u in enumerate(units) if i % world == rank]
 
 
-def done_ids(manifest: Path) -> set[str]:
-    """Ids already recorded in a manifest whose video file exists (a deleted video is redone)."""
-    if not manifest.is_file():
-        return set()
-    return {r["id"] for r in read_jsonl(manifest) if r.get("video") and Path(r["video"]).is_file()}
+def done_ids(*manifests: Path) -> set[str]:
+    """Ids recorded in any of ``manifests`` whose video file exists (a deleted video is redone)."""
+    return {r["id"] for m in manifests if m.is_file() for r in read_jsonl(m) if r.get("video") and Path(r["video"]).is_file()}
 
 
 def record(manifest: Path, entry: dict[str, Any]) -> None:
