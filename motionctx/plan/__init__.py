@@ -2,7 +2,15 @@
 anything is loaded. See docs/plan.md."""
 
 from motionctx.plan.gpus import GPUS, Gpu, find_gpu
-from motionctx.plan.model import ActivationSetting, Network, PlannedModel, lora_parameters, parameter_count
+from motionctx.plan.model import (
+    ActivationSetting,
+    Moment,
+    Network,
+    PlannedModel,
+    lora_parameters,
+    parameter_count,
+    trained_parameters,
+)
 from motionctx.plan.planner import DEFAULT_UTILISATION, Plan, StrategyPlan, plan_model, plan_recipe
 from motionctx.plan.workload import Workload, recipe_workload
 
@@ -11,6 +19,7 @@ __all__ = [
     "GPUS",
     "ActivationSetting",
     "Gpu",
+    "Moment",
     "Network",
     "Plan",
     "PlannedModel",
@@ -22,4 +31,5 @@ __all__ = [
     "plan_model",
     "plan_recipe",
     "recipe_workload",
+    "trained_parameters",
 ]

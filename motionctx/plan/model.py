@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from motionctx.types import Geometry
 
-__all__ = ["ActivationSetting", "Network", "PlannedModel", "lora_parameters", "parameter_count"]
+__all__ = [
+    "ActivationSetting",
+    "Moment",
+    "Network",
+    "PlannedModel",
+    "lora_parameters",
+    "parameter_count",
+    "trained_parameters",
+]
 
 Mode = Literal["lora", "full"]
 
@@ -47,6 +55,20 @@ class ActivationSetting:
     dtype_bytes: int = 2
     autocast: bool = False
     checkpointing: bool = False
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One candidate for the peak of a training step: the bytes of activations one sample holds
+    then, and which trained parameters have their gradients by then.
+
+    ``made``: name prefixes (a module or parameter name and everything under it) inside the trained
+    network that runs; ``None``: every trained parameter (after the backward pass, or before it
+    when gradients accumulate over micro-batches). The backward pass makes a block's gradients
+    while it frees that block's saved tensors, so the two do not peak together."""
+
+    activations: int
+    made: tuple[str, ...] | None = None
 
 
 class PlannedModel(ABC):
@@ -80,6 +102,12 @@ class PlannedModel(ABC):
         """Peak memory one training sample adds above the weights: saved activations plus the
         largest working set of the backward pass."""
 
+    def training_moments(self, tokens: int, setting: ActivationSetting) -> list[Moment]:
+        """The moments of one training step that can be its peak (the planner takes the one that
+        needs the most memory once gradients are counted under its sharding). The default, one
+        moment with every activation and every gradient, is an upper bound."""
+        return [Moment(self.activation_bytes(tokens, setting))]
+
     @abstractmethod
     def inference_bytes(self, tokens: int, dtype_bytes: int) -> int:
         """Peak working memory of one forward pass without gradients (sampling)."""
@@ -90,13 +118,37 @@ def parameter_count(module: Any) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def lora_parameters(module: Any, rank: int, patterns: tuple[str, ...] | list[str]) -> int:
+def _under(name: str, prefixes: tuple[str, ...] | None) -> bool:
+    """Whether ``name`` is one of ``prefixes`` or lies under one (``None``: everything)."""
+    return prefixes is None or any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def lora_parameters(
+    module: Any, rank: int, patterns: tuple[str, ...] | list[str], within: tuple[str, ...] | None = None
+) -> int:
     """Parameters that LoRA adapters of ``rank`` add on every linear layer whose full name
     matches one of ``patterns`` (full match, as peft reads a regex ``target_modules``):
-    ``rank * (in_features + out_features)`` per layer."""
+    ``rank * (in_features + out_features)`` per layer; ``within``: only layers under these name
+    prefixes."""
     regex = re.compile("|".join(f"(?:{p})" for p in patterns))
     total = 0
     for name, sub in module.named_modules():
-        if regex.fullmatch(name) and hasattr(sub, "in_features") and hasattr(sub, "out_features"):
+        linear = hasattr(sub, "in_features") and hasattr(sub, "out_features")
+        if linear and regex.fullmatch(name) and _under(name, within):
             total += rank * (int(sub.in_features) + int(sub.out_features))
     return total
+
+
+def trained_parameters(
+    module: Any,
+    mode: Mode,
+    *,
+    rank: int = 0,
+    targets: tuple[str, ...] | list[str] = (),
+    within: tuple[str, ...] | None = None,
+) -> int:
+    """Parameters a training run adapts in ``module`` (``within``: under these name prefixes
+    only): every parameter for a full fine-tune, the LoRA adapters' otherwise."""
+    if mode == "lora":
+        return lora_parameters(module, rank, targets, within)
+    return sum(p.numel() for name, p in module.named_parameters() if _under(name, within))

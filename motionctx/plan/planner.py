@@ -5,7 +5,9 @@
 (:mod:`motionctx.plan.workload`) and combines them in :func:`plan_model`: parameters from the
 meta modules, LoRA parameters from the recipe's rank and targets, activations and FLOPs from the
 backbone's closed forms, and per-GPU memory under DDP, FSDP, ZeRO-2 and ZeRO-3
-(:mod:`motionctx.plan.sharding`).
+(:mod:`motionctx.plan.sharding`) at the step's peak: the largest of the moments the backbone
+names (:meth:`~motionctx.plan.model.PlannedModel.training_moments`), each with the activations
+and the gradients that exist then.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from motionctx.errors import InputError, RecipeError
 from motionctx.plan.gpus import Gpu, find_gpu
-from motionctx.plan.model import ActivationSetting, PlannedModel, lora_parameters
+from motionctx.plan.model import ActivationSetting, Moment, PlannedModel, trained_parameters
 from motionctx.plan.sharding import STRATEGIES, Footprint, footprint, strategy_from_accelerate
 from motionctx.plan.workload import Workload, recipe_workload
 
@@ -155,44 +157,67 @@ def plan_model(
             {"inference": activation}, [StrategyPlan("single", "one GPU", single, single)],
             flops, flops / (gpu.bf16_tflops * 1e12 * utilisation), None, notes,
         )  # fmt: skip
+
+    def counted(module: Any, within: tuple[str, ...] | None = None) -> int:
+        return trained_parameters(module, w.mode, rank=w.rank, targets=w.targets, within=within)  # type: ignore[arg-type]
+
+    trainable = sum(counted(n.module) for n in trained)
     if w.mode == "lora":
-        trainable = sum(lora_parameters(n.module, w.rank, w.targets) for n in trained)
         if not trainable:
             raise RecipeError(
                 f"LoRA targets {list(w.targets)} match no linear layer of {model.name}", key=f"{w.key}.lora_targets"
             )
         trained_bytes, shardable = 4, sum(weights[n.name] for n in trained)  # adapters are trained in float32
     else:
-        trainable = sum(parameters[n.name] for n in trained)
         trained_bytes, shardable = dtype_bytes, 0
     replicated = sum(weights.values()) - sum(weights[n.name] for n in trained)
     autocast = w.precision in ("bf16", "fp16")
-    act = {}
-    for ckpt in (True, False):
-        setting = ActivationSetting(w.mode, 2 if autocast else dtype_bytes, autocast, ckpt)  # type: ignore[arg-type]
-        act["checkpointing" if ckpt else "no_checkpointing"] = w.batch * model.activation_bytes(tokens, setting)
+
+    def setting(ckpt: bool) -> ActivationSetting:
+        return ActivationSetting(w.mode, 2 if autocast else dtype_bytes, autocast, ckpt)  # type: ignore[arg-type]
+
+    act = {
+        ("checkpointing" if ckpt else "no_checkpointing"): w.batch * model.activation_bytes(tokens, setting(ckpt))
+        for ckpt in (True, False)
+    }
     unit = max((_unit_bytes(n.module, n.dtype_bytes) for n in trained), default=0)
     names = [n for n in STRATEGIES if gpus > 1 or n == "ddp"]
 
-    def per_gpu(name: str, activations: int) -> Footprint:
-        return footprint(
-            name, gpus=gpus, replicated=replicated, shardable=shardable, trained_params=trainable,
-            trained_bytes=trained_bytes, activations=activations, unit_bytes=unit,
-        )  # fmt: skip
+    made_cache: dict[tuple[str, ...], int] = {}
+
+    def made(moment: Moment) -> int:
+        """Trained parameters whose gradients exist at ``moment``: its prefixes in the network
+        that runs, every other trained network whole (it may hold gradients from another sample);
+        all of them while gradients accumulate over micro-batches."""
+        if moment.made is None or w.accumulation > 1 or not trained:
+            return trainable
+        if moment.made not in made_cache:
+            made_cache[moment.made] = counted(trained[0].module, moment.made) + sum(
+                counted(n.module) for n in trained[1:]
+            )
+        return made_cache[moment.made]
+
+    def per_gpu(name: str, tokens: int, ckpt: bool) -> Footprint:
+        """The step's peak: the moment whose activations and gradients need the most memory."""
+        moments = model.training_moments(tokens, setting(ckpt))
+        sizes = {"gpus": gpus, "replicated": replicated, "shardable": shardable, "unit_bytes": unit}
+        sizes |= {"trained_params": trainable, "trained_bytes": trained_bytes}
+        found = [
+            footprint(name, activations=w.batch * m.activations, gradient_params=made(m), **sizes) for m in moments
+        ]
+        return max(found, key=lambda f: f.total)
 
     strategies = [
-        StrategyPlan(name, STRATEGIES[name] if gpus > 1 else "one GPU", per_gpu(name, act["checkpointing"]),
-                     per_gpu(name, act["no_checkpointing"]))
+        StrategyPlan(name, STRATEGIES[name] if gpus > 1 else "one GPU", per_gpu(name, tokens, True),
+                     per_gpu(name, tokens, False))
         for name in names
     ]  # fmt: skip
-    recipe_setting = ActivationSetting(w.mode, 2 if autocast else dtype_bytes, autocast, w.checkpointing)  # type: ignore[arg-type]
     fitting = {}
     for name in names:
         frames = w.frames
         while frames >= 1:
             comp = (frames + w.composite[0] - w.frames, *w.composite[1:])
-            need = per_gpu(name, w.batch * model.activation_bytes(model.tokens(*comp), recipe_setting)).total
-            if need <= gpu.memory_bytes:
+            if per_gpu(name, model.tokens(*comp), w.checkpointing).total <= gpu.memory_bytes:
                 break
             frames -= model.geometry.temporal_factor
         fitting[name] = max(frames, 0)
@@ -205,6 +230,11 @@ def plan_model(
         f"step time: {passes} forward-equivalents per sample ({'LoRA' if w.mode == 'lora' else 'full'}"
         f"{', recomputed blocks' if w.checkpointing else ''}) at {utilisation:.0%} of {gpu.bf16_tflops:g} TFLOPS; "
         "VAE encoding and communication not counted"
+    )
+    notes.append(
+        "memory at the step's peak: the backward pass makes each block's gradients as it frees the block's "
+        "activations, so the gradients counted are those made by then"
+        + (" (all of them: they accumulate over micro-batches)" if w.accumulation > 1 else "")
     )
     if model.experts_per_pass < len(trained):
         notes.append(

@@ -72,21 +72,25 @@ def footprint(
     trained_bytes: int,
     activations: int,
     unit_bytes: int,
+    gradient_params: int | None = None,
 ) -> Footprint:
     """One process's memory under ``strategy`` over ``gpus`` processes.
 
     ``replicated``: bytes of the networks nobody trains; ``shardable``: frozen bytes inside the
     trained networks (a LoRA's base weights); ``trained_params`` parameters of ``trained_bytes``
     bytes each; ``activations`` per process; ``unit_bytes``: the largest wrapped unit (one
-    transformer block) gathered whole by FSDP and ZeRO-3."""
+    transformer block) gathered whole by FSDP and ZeRO-3; ``gradient_params``: the trained
+    parameters whose gradients exist at the moment the footprint is taken (default: all).
+    DDP's buckets are allocated whole up front, so their copy counts every gradient."""
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}", f"one of {', '.join(STRATEGIES)}")
     n = max(1, gpus)
     weights = trained_params * trained_bytes
-    grads = trained_params * trained_bytes
+    grads = (trained_params if gradient_params is None else gradient_params) * trained_bytes
     optim = 2 * trained_params * trained_bytes
     if strategy == "ddp":
-        return Footprint(replicated + shardable, weights, grads, optim, activations, grads if n > 1 else 0)
+        buckets = trained_params * trained_bytes if n > 1 else 0
+        return Footprint(replicated + shardable, weights, grads, optim, activations, buckets)
     if strategy == "zero2":
         return Footprint(replicated + shardable, weights, grads // n, optim // n, activations, 0)
     gathered = 2 * unit_bytes if n > 1 else 0

@@ -172,3 +172,61 @@ def test_animate_memory_check_counts_the_sampling_activations(backbones) -> None
             key="stages.0.with",
             available=free,
         )
+
+
+def test_moments_name_the_gradients_a_real_backward_pass_has_made() -> None:
+    """At the start of each block's backward pass the parameters with gradients are exactly the
+    ones the planner's moment for that block names (the head's and the later blocks')."""
+    from diffusers import WanTransformer3DModel
+
+    from motionctx.plan.model import trained_parameters
+    from motionctx_wan.plan import WanPlannedModel
+
+    config = {
+        "patch_size": (1, 2, 2), "num_attention_heads": 2, "attention_head_dim": 8, "in_channels": 36,
+        "out_channels": 16, "text_dim": 32, "freq_dim": 32, "ffn_dim": 32, "num_layers": 3, "cross_attn_norm": True,
+        "image_dim": 16, "added_kv_proj_dim": 16, "rope_max_seq_len": 32,
+    }  # fmt: skip
+    torch.manual_seed(0)
+    model = WanTransformer3DModel(**config)
+    planned = WanPlannedModel("tiny", "test", config, experts=1, components={}, geometry=None, dtype_bytes=4)  # type: ignore[arg-type]
+    moments = planned.training_moments(64, ActivationSetting("full", 4, False, False))
+    assert [m.made is None for m in moments] == [False] * 3 + [True]
+    seen: list[set[str]] = []
+    for block in reversed(model.blocks):  # the backward pass reaches them last to first
+        block.register_full_backward_pre_hook(
+            lambda *_: seen.append({n for n, p in model.named_parameters() if p.grad is not None})
+        )
+    out = model(torch.randn(1, 36, 2, 8, 8), torch.tensor([500.0]), torch.randn(1, 512, 32), torch.randn(1, 17, 16))
+    out[0].square().mean().backward()
+    assert len(seen) == 3
+    for made, moment in zip(seen, moments):
+        assert made and len(made) < len(list(model.parameters()))
+        assert sum(p.numel() for n, p in model.named_parameters() if n in made) == trained_parameters(
+            model, "full", within=moment.made
+        )
+
+
+def test_full_finetune_counts_the_gradients_made_by_the_peak(tiny_folders, tmp_path) -> None:
+    """The backward pass frees a block's activations as it makes its gradients: one step's peak
+    holds fewer than all the gradients; with gradient accumulation every gradient is there."""
+    from motionctx.plan.sharding import footprint
+
+    recipe = load_recipe(_tiny_recipe(tmp_path, str(tiny_folders["i2v"]), mode="full", gradient_checkpointing=True))
+    plan = plan_recipe(recipe)
+    every = plan.trainable * 4
+    for s in plan.strategies:
+        for f in (s.checkpointing, s.no_checkpointing):
+            assert 0 < f.gradients < every
+    ddp = plan.strategies[0].checkpointing
+    everything = footprint(
+        "ddp", gpus=1, replicated=ddp.frozen, shardable=0, trained_params=plan.trainable, trained_bytes=4,
+        activations=plan.activations["checkpointing"], unit_bytes=0,
+    )  # fmt: skip
+    assert ddp.total < everything.total  # the old upper bound: every activation and every gradient at once
+    recipe = load_recipe(
+        _tiny_recipe(tmp_path, str(tiny_folders["i2v"]), mode="full", gradient_checkpointing=True,
+                     gradient_accumulation=2)
+    )  # fmt: skip
+    accumulated = plan_recipe(recipe).strategies[0].checkpointing
+    assert accumulated.gradients == every and accumulated.total > ddp.total

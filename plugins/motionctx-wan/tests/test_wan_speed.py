@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,69 @@ def test_batched_guidance_gives_the_unbatched_output(variant, fresh_backbone, im
 def test_compile_option_compiles_the_blocks(fresh_backbone):
     bb = fresh_backbone("i2v", compile="blocks")
     assert all(block._compiled_call_impl is not None for block in bb.pipe.transformer.blocks)
-    assert bb.sampling_options() == {"cache": "none", "batch_cfg": False, "compile": "blocks"}
+    assert bb.sampling_options() == {"cache": "none", "batch_cfg": False, "compile": "blocks",
+                                     "collapse_padding": False}
+
+
+def test_collapse_padding_keeps_the_prompt_and_weights_the_rest():
+    from motionctx_wan.speed import collapse_padding
+
+    text = torch.zeros(2, 64, 4)
+    text[0, :3], text[1, :9] = 1.0, 2.0
+    short, biases = collapse_padding([text, torch.zeros(1, 64, 4)], multiple=8)
+    assert [t.shape for t in short] == [(2, 16, 4), (1, 16, 4)]  # 9 prompt tokens + 1 padding row -> 16
+    assert torch.equal(short[0], text[:, :16])
+    assert biases[0].shape == (2, 1, 1, 16)
+    assert torch.equal(biases[0][0, 0, 0, :3], torch.zeros(3))
+    assert torch.allclose(biases[0][0, 0, 0, 3:], torch.full((13,), math.log(61 / 13)))
+    assert torch.allclose(biases[0][1, 0, 0, 9:], torch.full((7,), math.log(55 / 7)))
+    assert torch.allclose(biases[1], torch.full((1, 1, 1, 16), math.log(64 / 16)))
+    assert collapse_padding([torch.ones(1, 64, 4)]) is None  # a prompt fills the length: nothing to drop
+
+
+def _text_lengths(bb) -> list[int]:
+    """Text tokens each cross-attention of the first block sees (the last 512 or fewer)."""
+    seen: list[int] = []
+    bb.pipe.transformer.blocks[0].attn2.to_k.register_forward_hook(lambda m, args, out: seen.append(args[0].shape[1]))
+    return seen
+
+
+@pytest.mark.parametrize(("variant", "batched"), [("i2v", False), ("i2v", True), ("i2v_moe", False), ("ti2v", True)])
+def test_collapsed_padding_gives_the_padded_output(variant, batched, fresh_backbone, image, video):
+    plain = fresh_backbone(variant, batch_cfg=batched)
+    short = fresh_backbone(variant, batch_cfg=batched, collapse_padding=True)
+    composite = SpatialComposer().compose(image(SIZE, SIZE), video(FRAMES, SIZE, SIZE), plain.geometry)
+    plain_lengths, short_lengths = _text_lengths(plain), _text_lengths(short)
+    ref, out = _sample(plain, composite, steps=4), _sample(short, composite, steps=4)
+    assert (out - ref).abs().max() < 1e-4
+    if variant != "i2v_moe":  # two experts: the hook sits on the first only
+        assert set(plain_lengths) == {512} and set(short_lengths) == {32}
+    # training afterwards sees every padding row again, with diffusers' own attention
+    clean = composite.with_target(video(FRAMES, SIZE, SIZE, seed=5))
+    losses = [bb.training_loss([composite], [clean], ["a robot"], torch.Generator().manual_seed(0)) for bb in (plain, short)]
+    assert torch.equal(losses[0], losses[1])
+    assert short.sampling_options()["collapse_padding"] is True
+
+
+@pytest.mark.slow
+def test_full_compile_gives_the_uncompiled_output(fresh_backbone, image, video):
+    """The whole transformer forward and the VAE's coders compiled (with batched guidance and
+    collapsed padding, as the benchmark's fastest exact configuration): the same video."""
+    from motionctx_wan.speed import runner
+
+    plain = fresh_backbone("i2v")
+    fast = fresh_backbone("i2v", compile="full", batch_cfg=True, collapse_padding=True)
+    model = fast.pipe.transformer
+    assert runner(model) is not model and model._compiled_call_impl is None  # training runs the eager module
+    assert "_motionctx_compiled" not in dict(model.named_modules()) and not any(
+        k.startswith("_motionctx") for k in model.state_dict()
+    )
+    composite = FirstFrameComposer().compose(image(SIZE, SIZE), video(FRAMES, SIZE, SIZE))
+    ref = _sample(plain, composite, steps=2)
+    assert (_sample(fast, composite, steps=2) - ref).abs().max() < 1e-4
+    assert (_sample(fast, composite, steps=2) - ref).abs().max() < 1e-4  # the VAE's encoder compiled too
+    assert fast.pipe.vae.encoder._compiled_call_impl is not None and fast.pipe.vae.decoder._compiled_call_impl is not None
+    assert fast.sampling_options() == {"cache": "none", "batch_cfg": True, "compile": "full", "collapse_padding": True}
 
 
 @pytest.mark.parametrize(
@@ -80,7 +143,7 @@ def test_compile_option_compiles_the_blocks(fresh_backbone):
         ({"cache_threshold": 0.2}, ["cache_threshold", "cache: first_block", "'none'"]),
         ({"cache": "first_block", "cache_interval": 4}, ["cache_interval", "taylorseer"]),
         ({"cache": "first_block", "cache_threshold": 0}, ["cache_threshold", "greater than 0"]),
-        ({"compile": "yes"}, ["compile", "'none'", "'blocks'"]),
+        ({"compile": "yes"}, ["compile", "'none'", "'blocks'", "'full'"]),
     ],
 )
 def test_bad_speed_options_are_one_recipe_error(params, words, tiny_folders):
@@ -111,4 +174,4 @@ def test_animate_stage_reports_the_speed_options(tmp_path: Path, tiny_folders, i
     load_recipe(path).run(output_dir=tmp_path / "out", progress=False)
     metrics = json.loads((tmp_path / "out" / "run.json").read_text())["stages"][0]["metrics"]
     assert metrics["sampling"] == {"cache": "taylorseer", "cache_interval": 2, "cache_warmup": 3,
-                                   "batch_cfg": True, "compile": "none"}
+                                   "batch_cfg": True, "compile": "none", "collapse_padding": False}

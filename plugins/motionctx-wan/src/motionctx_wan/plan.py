@@ -7,7 +7,8 @@ one of :data:`~motionctx_wan.published.PUBLISHED`; both build every network on t
 * tokens: ``(1 + (T-1)/4) / p_t * (H/8/p_h) * (W/8/p_w)`` for the 8x VAE (16x for Wan 2.2's);
 * forward FLOPs (2 per multiply-add) of the diffusers ``WanTransformer3DModel``;
 * activation memory of a training step, counted from the tensors diffusers' Wan block keeps for
-  the backward pass (:data:`SAVED_PER_TOKEN`), plus the backward pass's working set.
+  the backward pass (:data:`SAVED_PER_TOKEN`), plus the backward pass's working set, at each
+  block of the backward pass with the gradients made by then (:meth:`WanPlannedModel.training_moments`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from motionctx.errors import RecipeError, WeightsError
-from motionctx.plan.model import ActivationSetting, Network, PlannedModel
+from motionctx.plan.model import ActivationSetting, Moment, Network, PlannedModel
 from motionctx.types import Geometry
 from motionctx_wan.published import PUBLISHED
 
-__all__ = ["SAVED_PER_TOKEN", "WanPlannedModel", "planned_from_folder", "planned_published"]
+__all__ = ["HEAD_PARAMETERS", "SAVED_PER_TOKEN", "WanPlannedModel", "planned_from_folder", "planned_published"]
 
 _DTYPE_BYTES = {"bfloat16": 2, "float16": 2, "float32": 4}
 #: Bytes one Wan block whose input needs gradients keeps per token for its backward pass, as
@@ -47,6 +48,9 @@ SAVED_PER_TOKEN: dict[tuple[str, bool], tuple[int, int, int, int, int]] = {
 #: is live at once; ``benchmarks/plan_accuracy.py`` measures 1-3 values of width per token on the
 #: CPU in the steady state (after AdamW's first step).
 BACKWARD_D, BACKWARD_F = 2, 0
+#: The transformer's parameters after its blocks (the output head): the backward pass makes their
+#: gradients before any block's; the embedders' (patch, time, text, image) come after every block's.
+HEAD_PARAMETERS = ("norm_out", "proj_out", "scale_shift_table")
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,17 @@ class WanPlannedModel(PlannedModel):
     def activation_bytes(self, tokens: int, setting: ActivationSetting) -> int:
         """Saved tensors of every block (or, with checkpointing, each block's input plus one
         block recomputed), the per-sample text/image keys and values of the cross-attentions, the
-        float64 rotary tables, and the backward pass's working set."""
+        float64 rotary tables, and the backward pass's working set: the largest of
+        :meth:`training_moments`, at the start of the backward pass."""
+        return max(m.activations for m in self.training_moments(tokens, setting))
+
+    def training_moments(self, tokens: int, setting: ActivationSetting) -> list[Moment]:
+        """The backward pass through each block, last to first, then the optimizer step.
+
+        At block ``i`` the blocks before it still hold their saved tensors (with checkpointing:
+        their inputs, and block ``i`` is recomputed whole), and the gradients of the output head
+        and of the blocks after it exist; the embedders' come last. After the backward pass every
+        gradient exists and no activation does."""
         s, act, n = self.shapes, setting.dtype_bytes, tokens
         context = (s.text_tokens + s.image_tokens) * s.width * act * 2 * (2 if setting.mode == "full" else 1)
         block = n * self._per_token(setting) + context
@@ -170,12 +184,19 @@ class WanPlannedModel(PlannedModel):
         rope = 2 * n * s.head_dim * 8
         pt, ph, pw = s.patch
         head = n * (4 * s.width + act * s.width + 4 * 4 * s.out_channels * pt * ph * pw)  # norm_out, proj_out, loss
-        if setting.checkpointing:
-            saved = s.layers * n * s.width * act + block
-        else:
-            saved = first + (s.layers - 1) * block
         working = 4 * n * (BACKWARD_D * s.width + BACKWARD_F * s.ffn)
-        return int(saved + rope + head + working)
+        fixed = rope + head + working
+        moments = []
+        for i in reversed(range(s.layers)):
+            own = first if i == 0 else block
+            if setting.checkpointing:
+                kept = (i + 1) * n * s.width * act + own
+            else:
+                kept = first + i * block if i else first
+            made = HEAD_PARAMETERS + tuple(f"blocks.{j}" for j in range(i + 1, s.layers))
+            moments.append(Moment(int(kept + fixed), made))
+        moments.append(Moment(0, None))
+        return moments
 
     def inference_bytes(self, tokens: int, dtype_bytes: int) -> int:
         """One block at a time without gradients: hidden states and their float32 copies, q/k/v,

@@ -3,14 +3,16 @@
 It follows diffusers' ``WanImageToVideoPipeline.__call__`` step for step (same noise, same
 scheduler calls, same cache contexts), so with the ``first_frame`` composer the result is the stock
 pipeline's. What it adds: the whole composite as condition, Wan 2.2 A14B's two experts with their
-own guidance, ``hold_known``, sample-predicting models, and ``batch_cfg`` (the conditional and
-unconditional passes as one batch of 2).
+own guidance, ``hold_known``, sample-predicting models, ``batch_cfg`` (the conditional and
+unconditional passes as one batch of 2), and the exact speed options of :mod:`motionctx_wan.speed`
+that act here: ``collapse_padding`` (shorter text, log-count bias) and ``compile: full`` (the
+compiled transformers; the VAE's encoder and decoder are compiled at the first call).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,7 +27,8 @@ class Guidance:
     """Text embeddings and guidance scales of one sampling call.
 
     ``negative`` is None when guidance is off; ``scale_low`` is the low-noise expert's scale (Wan
-    2.2 A14B); ``batched`` runs both passes as one forward of batch 2.
+    2.2 A14B); ``batched`` runs both passes as one forward of batch 2. ``text_bias`` and
+    ``negative_bias``: the cross-attention biases of shortened text (``collapse_padding``).
     """
 
     text: torch.Tensor
@@ -33,11 +36,30 @@ class Guidance:
     scale: float
     scale_low: float
     batched: bool = False
+    text_bias: torch.Tensor | None = None
+    negative_bias: torch.Tensor | None = None
+
+    def collapsed(self) -> Guidance:
+        """The same guidance over text without most of its zero padding
+        (:func:`motionctx_wan.speed.collapse_padding`); itself when there is none to drop."""
+        from motionctx_wan.speed import collapse_padding
+
+        texts = [self.text] if self.negative is None else [self.text, self.negative]
+        found = collapse_padding(texts)
+        if found is None:
+            return self
+        short, biases = found
+        return replace(
+            self, text=short[0], negative=short[1] if len(short) > 1 else None, text_bias=biases[0],
+            negative_bias=biases[1] if len(biases) > 1 else None,
+        )  # fmt: skip
 
 
-def _forward(model: Any, hidden: Any, ts: Any, text: Any, image: Any, context: str) -> Any:
-    with model.cache_context(context):
-        return model(
+def _forward(model: Any, hidden: Any, ts: Any, text: Any, image: Any, context: str, bias: Any = None) -> Any:
+    from motionctx_wan.speed import padding_bias, runner
+
+    with model.cache_context(context), padding_bias(model, bias):
+        return runner(model)(
             hidden_states=hidden, timestep=ts, encoder_hidden_states=text, encoder_hidden_states_image=image,
             return_dict=False,
         )[0]
@@ -49,16 +71,17 @@ def guided_prediction(model: Any, hidden: Any, ts: Any, image: Any, g: Guidance,
     import torch
 
     if g.negative is None:
-        return _forward(model, hidden, ts, g.text, image, "cond")
+        return _forward(model, hidden, ts, g.text, image, "cond", g.text_bias)
     if g.batched:
+        bias = None if g.text_bias is None else torch.cat([g.text_bias, g.negative_bias])
         both = _forward(
             model, torch.cat([hidden, hidden]), torch.cat([ts, ts]), torch.cat([g.text, g.negative]),
-            None if image is None else torch.cat([image, image]), "cfg",
+            None if image is None else torch.cat([image, image]), "cfg", bias,
         )
         cond, uncond = both.chunk(2)
     else:
-        cond = _forward(model, hidden, ts, g.text, image, "cond")
-        uncond = _forward(model, hidden, ts, g.negative, image, "uncond")
+        cond = _forward(model, hidden, ts, g.text, image, "cond", g.text_bias)
+        uncond = _forward(model, hidden, ts, g.negative, image, "uncond", g.negative_bias)
     return uncond + scale * (cond - uncond)
 
 
@@ -77,7 +100,13 @@ def denoise(
     from diffusers.utils.torch_utils import randn_tensor
 
     from motionctx_wan import flow
+    from motionctx_wan.speed import compile_vae, install_padding
 
+    if bb.config.collapse_padding:
+        install_padding(bb.experts())
+        guidance = guidance.collapsed()
+    if bb.config.compile == "full":
+        compile_vae(bb.pipe.vae)
     device = bb.device
     scheduler = bb.make_scheduler()
     scheduler.set_timesteps(steps, device=device)
