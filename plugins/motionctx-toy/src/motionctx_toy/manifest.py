@@ -78,13 +78,14 @@ def write_case(folder: Path, case: CrossIdentityCase) -> dict[str, str]:
 
 def write_toy_manifest(out: str | Path, cases: int = 24, *, seed: int = 0, world: str = "simple",
                        families: tuple[str, ...] = tuple(FAMILIES), several_every: int = 4,
-                       frames: int | None = None, size: int | None = None) -> Path:
+                       frames: int | None = None, size: int | None = None, thickness: float | None = None) -> Path:
     """Write ``cases`` held-out cases and ``manifest.jsonl`` into the folder ``out`` (replaced whole,
     atomically; a folder that is not an earlier manifest is refused). Returns the manifest path."""
     from motionctx.io import atomic_dir, atomic_write_text, check_replaceable
 
     check_replaceable(out, "manifest.jsonl", "--out")
-    overrides = {**({"frames": frames} if frames else {}), **({"size": (size, size)} if size else {})}
+    overrides = {**({"frames": frames} if frames else {}), **({"size": (size, size)} if size else {}),
+                 **({"thickness": thickness} if thickness else {})}
     lines = []
     with atomic_dir(out) as tmp:
         for i in range(cases):

@@ -183,7 +183,7 @@ class ToyCaptionGuider(TextGuider):
         family = spec.characters[0].family
         motion_spec = cfg.motion or spec.motions[0]
         motion = make_motion(motion_spec.seed, family, spec.frames, kind=motion_spec.kind, front=motion_spec.front)
-        who = describe_character(make_character(identity.seed, identity.family, flat=identity.flat))
+        who = describe_character(make_character(identity.seed, identity.family, flat=identity.flat, thickness=identity.thickness))
         return f"{who[0].upper()}{who[1:]}. It {describe_motion(motion)}."
 
     @staticmethod
