@@ -123,7 +123,7 @@ def stock_call(pipe: Any, height: int, width: int, frames: int, steps: int, guid
 
 def toy_part(cases: int, steps: int, repeats: int) -> dict[str, Any]:
     """Speed, PSNR and toy-benchmark IoU of every toy configuration."""
-    motion = {"render": {"line_scale": 0.5, "hands": False, "face": False}}
+    motion = {"render": {"line_scale": 0.25, "hands": False, "face": False}}
     base = next(v for v in default_variants(None, None, pose_model=bundled_model(), motion=motion,
                                             pose_backbone={"rope_parts": 2}) if v.name == "pose_full")
     variants = [Variant(name, {**base.parts, "backbone": {"use": "wan_i2v", "with": {**base.parts["backbone"]["with"], **opts}}})

@@ -39,7 +39,8 @@ def test_toy_recipes_chain(tmp_path: Path) -> None:
         "stages.0.with.count": 4, **{f"stages.2.with.{k}": v for k, v in small_train.items()}})
     assert (pose / "train" / "lora.safetensors").is_file()
     manifest = [json.loads(line) for line in (data / "simple" / "train" / "manifest.jsonl").read_text().splitlines()]
-    assert all(line.get("reference") for line in manifest)  # stage 2 trains on reference stills
+    stills = sum(bool(line.get("reference")) for line in manifest)
+    assert 0 < stills < len(manifest)  # references: 0.5: some clips train on a still, the others on their first frame
     out = _run("animate.yaml", models, data, {"stages.0.with.steps": 2})
     video = read_video(out / "out.mp4")
     assert video.size == (32, 32) and video.num_frames == 17

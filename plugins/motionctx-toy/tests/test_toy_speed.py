@@ -21,7 +21,7 @@ def test_cached_toy_model_draws_nearly_the_same_video(options):
     case = world_preset("simple", "heldout").cross_identity_case(HELDOUT_START)
     motion = build_part("motion_source", "pose", {  # the toy's true skeleton, drawn as the model was trained
         "estimator": {"use": "toy_truth", "with": {"clip": case.driving.metadata["spec"]}},
-        "render": {"line_scale": 0.5, "hands": False, "face": False},
+        "render": {"line_scale": 0.25, "hands": False, "face": False},
     })
     composer = build_part("composer", "spatial", {})
     videos, work = [], []

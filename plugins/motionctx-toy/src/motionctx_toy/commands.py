@@ -32,7 +32,7 @@ def benchmark_cmd(
     steps: int = typer.Option(20, "--steps", min=1, help="denoising steps"),
     size: int | None = typer.Option(None, "--size", help="frame side in pixels (default: the world's)"),
     frames: int | None = typer.Option(None, "--frames", help="frames per case (default: the world's)"),
-    line_scale: float = typer.Option(0.5, "--line-scale", help="skeleton stroke scale (as in training)"),
+    line_scale: float = typer.Option(0.25, "--line-scale", help="skeleton stroke scale (as in training)"),
     rope_parts: int = typer.Option(
         2, "--rope-parts", min=1, help="the pose models' backbone rope_parts, as trained (2: halves share positions)"
     ),

@@ -279,7 +279,8 @@ def cross_identity_case(seed: int, split: str | None = None, family: str | None 
 #: backgrounds, turns, profile walks, cartwheels, small characters).
 WORLDS: dict[str, dict[str, Any]] = {
     "simple": {"size": (32, 32), "frames": 5, "families": ("humanoid",), "scale": 1.2, "span": 0.5,
-               "backgrounds": ("plain", "horizon"), "motions": ("wave", "dance", "jump"), "front": True, "flat": True},
+               "backgrounds": ("plain", "horizon"), "motions": ("wave", "dance", "jump"), "front": True, "flat": True,
+               "thickness": 1.6},
     "hard": {"size": (48, 48), "frames": 9, "families": ("humanoid",)},
 }
 
