@@ -8,7 +8,7 @@ from pathlib import Path
 from motionctx.engines.synthesis import plan_units, shard
 from motionctx.io import append_jsonl, read_jsonl, write_image, write_video
 from motionctx.recipe import load_recipe
-from motionctx.testing import random_image, random_video
+from motionctx.testing import random_video
 from motionctx.types import Video
 
 
@@ -23,16 +23,7 @@ def test_units_are_stable_and_shards_cover_each_once() -> None:
 
 
 def test_filter_stage_keeps_mean_above_threshold_and_resumes(tmp_path: Path) -> None:
-    ref = random_image(32, 32, seed=1)
-    still = write_video(tmp_path / "still.mp4", Video(ref.pixels[None].repeat(5, 1, 1, 1)))
-    noise = write_video(tmp_path / "noise.mp4", random_video(5, 32, 32, seed=2))
-    ref_path = write_image(tmp_path / "ref.png", ref)
-    manifest = tmp_path / "synth.jsonl"
-    for uid, video in (("good", still), ("bad", noise)):
-        append_jsonl(manifest, {"id": uid, "driving": str(still), "reference": str(ref_path), "video": str(video)})
-    recipe = tmp_path / "f.yaml"
-    recipe.write_text(f"motionctx: 1\nname: f\noutput: {tmp_path / 'out'}\nparts:\n  filter: {{use: basic_quality}}\n"
-                      f"stages:\n  - {{run: filter, with: {{manifest: {manifest}, threshold: 4.0}}}}\n")
+    recipe = _filter_run(tmp_path, "  filter: {use: basic_quality}\n", "threshold: 4.0")
     load_recipe(recipe).run(progress=False)
     kept = read_jsonl(tmp_path / "out" / "filtered.jsonl")
     assert [k["id"] for k in kept] == ["good"] and kept[0]["score"] > 4.0
