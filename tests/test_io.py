@@ -41,6 +41,18 @@ def test_video_round_trip_keeps_frames_size_fps(tmp_path: Path) -> None:
     assert read_video(path, max_frames=4).num_frames == 4
 
 
+def test_lossless_video_decodes_to_the_same_pixels(tmp_path: Path) -> None:
+    """Small frames with sharp colour edges: 4:2:0 coding moves colours, lossless keeps every pixel."""
+    frames = torch.zeros(3, 3, 16, 16)
+    frames[:, 0, 4:12, 5:9] = 1.0  # a red bar on black, one pixel wide edges
+    frames[:, 2, 2:4, :] = 0.5
+    v = Video(frames, fps=8.0)
+    exact = read_video(write_video(tmp_path / "exact.mp4", v, lossless=True))
+    torch.testing.assert_close(exact.frames, v.frames, atol=1 / 255, rtol=0)  # 8-bit rounding only
+    lossy = read_video(write_video(tmp_path / "lossy.mp4", v))
+    assert (lossy.frames - v.frames).abs().max() > 0.1
+
+
 def test_odd_sizes_are_padded_to_even(tmp_path: Path) -> None:
     back = read_video(write_video(tmp_path / "odd.mp4", _smooth_video(3, 31, 45)))
     assert back.size == (32, 46)

@@ -22,6 +22,10 @@ class SynthesizeStage(Stage):
     Each unit takes a window of ``max_frames`` at a random start of its driving clip and its own
     sampling seed, both drawn from the unit id (recorded as ``start`` and ``seed``), and writes the
     window it was driven by as ``<id>.source.mp4`` next to ``<id>.mp4``.
+    A clip whose manifest line names a ``keypoints`` file (relative to the manifest's folder; one
+    entry per frame of the whole clip) is not pose-estimated: its window's entries are drawn by the
+    motion source's ``prepare_from_poses`` and the file is recorded as the unit's ``keypoints``. A
+    motion source without ``prepare_from_poses`` (``raw_video``) ignores the files.
     Sharded over processes by the launcher's rank and world size (RANK/WORLD_SIZE, or MPI's);
     resumable: finished units are skipped. A unit that fails with a :class:`MotionctxError` (an
     undecodable clip, say) is recorded with its reason in ``failed.jsonl`` (per rank, as the
@@ -32,14 +36,25 @@ class SynthesizeStage(Stage):
     name: ClassVar[str] = "synthesize"
 
     class Config(PartConfig):
-        manifest: str = Field(description="JSONL of driving clips (one {path, caption?} per line)")
+        manifest: str = Field(
+            description="JSONL of driving clips (one {path, caption?, keypoints?} per line; relative paths start at "
+            "its folder); a clip's keypoints file is drawn instead of estimating its poses"
+        )
         references: str | list[str] = Field(description="folder of reference images, a JSONL manifest, or a list")
         per_clip: int = Field(1, ge=1, description="references animated per driving clip")
+        limit: int | None = Field(
+            None, ge=1, description="synthesise only the first this many units of the seeded plan (a smaller run "
+            "of the same pairs; raising it later adds units, a resume redoes none)"
+        )
         folder: str = Field("synth", description="output folder inside the run's output folder")
         backbone: str = Field("teacher", description="part slot of the pose-based backbone (with its LoRA)")
         motion: str = Field("teacher_motion", description="part slot of the pose motion source")
         composer: str = Field("composer", description="part slot of the composer")
-        text: str | None = Field("text", description="part slot of the text guider (null: no prompt)")
+        text: str | None = Field("text", description="part slot of the text guider (null: `prompt`)")
+        prompt: str = Field(
+            "", description="without a text guider, every unit's prompt: a fixed text; {caption} stands for the "
+            "driving clip's manifest caption"
+        )
         steps: int = Field(30, ge=1, description="denoising steps")
         guidance: float = Field(5.0, ge=0.0, description="classifier-free guidance scale")
         size: tuple[int, int] | None = Field(None, description="output size [H, W]; default: each reference's")
@@ -48,6 +63,19 @@ class SynthesizeStage(Stage):
             None, ge=1, description="window of at most this many driving frames, at a random start per unit"
         )
         seed: int = Field(0, description="seed for pairing, and with each unit id for its window and sampling seed")
+        lossless: bool = Field(
+            False, description="write the videos as exact RGB (small frames whose colours 4:2:0 chroma would blur; "
+            "few players show them)"
+        )
+
+        @model_validator(mode="after")
+        def _prompt_placeholders(self) -> SynthesizeStage.Config:
+            try:
+                self.prompt.format(caption="")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(f"prompt {self.prompt!r}: only {{caption}} can be filled in ({exc!r}); "
+                                 "write other braces doubled, {{ }}") from None
+            return self
 
     def required_slots(self) -> tuple[str, ...]:
         c = self.config
@@ -67,8 +95,9 @@ class SynthesizeStage(Stage):
         suffix = f".rank{rank}.jsonl" if world > 1 else ".jsonl"
         manifest, failures = folder / f"manifest{suffix}", folder / f"failed{suffix}"
         base = Path(c.manifest).parent  # relative clip paths start at the manifest's folder, as in training
-        clips = [{**r, "path": str(base / r["path"])} if "path" in r else r for r in read_jsonl(c.manifest)]
-        units = shard(plan_units(clips, list_references(c.references), c.per_clip, c.seed), rank, world)
+        clips = [{**r, **{k: str(base / r[k]) for k in ("path", "keypoints") if r.get(k)}}
+                 for r in read_jsonl(c.manifest)]
+        units = shard(plan_units(clips, list_references(c.references), c.per_clip, c.seed)[: c.limit], rank, world)
         # what any process recorded counts, so a resume with another number of processes redoes nothing
         done = done_ids(*folder.glob("manifest*.jsonl"))
         failed_before = {r["id"] for f in folder.glob("failed*.jsonl") for r in read_jsonl(f)} - done
@@ -78,6 +107,9 @@ class SynthesizeStage(Stage):
                              "already done" + (f", {skipped} failed before (delete {folder}/failed*.jsonl to retry)" if skipped else ""))
         # every part loads before the first unit: a part that cannot load stops the run, no unit fails for it
         parts = [pipeline.part(s) if s else None for s in (c.backbone, c.motion, c.composer, c.text)]
+        if any(u.keypoints for u in todo) and not _draws_poses(parts[1]):
+            pipeline.console.log(f"synthesize: motion source {parts[1].name!r} draws no poses; the clips' keypoints "
+                                 "files are not used")
         task = pipeline.progress.add_task("synthesizing", total=len(todo))
         made = failed = 0
         started = time.perf_counter()
@@ -108,7 +140,7 @@ class SynthesizeStage(Stage):
         """Animate one unit, write its video and source window; its manifest record."""
         from motionctx.engines.inputs import DRIVING_AREA, fit_inputs
         from motionctx.engines.sampling import animate
-        from motionctx.engines.synthesis import unit_window
+        from motionctx.engines.synthesis import KeypointsMotion, unit_window
         from motionctx.engines.training.video import probe
         from motionctx.io import read_video, write_video
         from motionctx.types import Video
@@ -121,14 +153,25 @@ class SynthesizeStage(Stage):
         decode_area = max(DRIVING_AREA, c.area or 0, c.size[0] * c.size[1] if c.size else 0)
         window = read_video(unit.driving, start=start, max_frames=n, max_area=decode_area)
         inputs = fit_inputs(unit.reference, window, backbone.geometry, size=c.size, area=c.area, max_frames=n)
-        result = animate(backbone, motion, composer, inputs.reference, inputs.driving, text_guider=text,
-                         steps=c.steps, guidance=c.guidance, seed=seed)
+        # the window keeps its start in the clip, so the keypoint file's entries of its frames are drawn
+        poses_file = unit.keypoints if unit.keypoints and _draws_poses(motion) else None
+        drawn = KeypointsMotion(motion, poses_file) if poses_file else motion
+        prompt = None if text is not None else c.prompt.format(caption=unit.caption or "")
+        result = animate(backbone, drawn, composer, inputs.reference, inputs.driving, text_guider=text,
+                         prompt=prompt, steps=c.steps, guidance=c.guidance, seed=seed)
         frames = result.video.num_frames
-        source = write_video(folder / f"{unit.id}.source.mp4", Video(inputs.driving.frames[:frames], result.video.fps))
-        video = write_video(folder / f"{unit.id}.mp4", result.video)
-        return {"id": unit.id, "driving": unit.driving, "reference": unit.reference, "video": str(video),
-                "source": str(source), "start": start, "seed": seed, "caption": unit.caption,
-                "prompt": result.prompt, "frames": frames, "size": list(result.video.size)}
+        source = write_video(folder / f"{unit.id}.source.mp4", Video(inputs.driving.frames[:frames], result.video.fps),
+                             lossless=c.lossless)
+        video = write_video(folder / f"{unit.id}.mp4", result.video, lossless=c.lossless)
+        entry = {"id": unit.id, "driving": unit.driving, "reference": unit.reference, "video": str(video),
+                 "source": str(source), "start": start, "seed": seed, "caption": unit.caption,
+                 "prompt": result.prompt, "frames": frames, "size": list(result.video.size)}
+        return {**entry, "keypoints": poses_file} if poses_file else entry
+
+
+def _draws_poses(motion: Any) -> bool:
+    """Whether a motion source can draw poses read from a file (it has ``prepare_from_poses``)."""
+    return callable(getattr(motion, "prepare_from_poses", None))
 
 
 def _per_hour(count: int, seconds: float) -> float:
@@ -153,7 +196,11 @@ class FilterStage(Stage):
             "synth/manifest*.jsonl",
             description="JSONL written by the synthesize stage (glob allowed: one file per rank); relative to the output folder",
         )
-        threshold: float = Field(4.0, ge=1.0, le=5.0, description="keep samples whose mean score is above this")
+        threshold: float = Field(
+            4.0, ge=0.0, le=5.0,
+            description="keep samples whose mean score is above this (0 keeps every sample: means are 1-5; all are "
+            "still scored)",
+        )
         filter: str | None = Field("filter", description="part slot of the quality filter (null: scorers only)")
         scorers: dict[str, dict[str, tuple[float, float]]] = Field(
             default_factory=dict,
@@ -218,8 +265,10 @@ class FilterStage(Stage):
         for entry in pipeline.track(entries, "scoring"):
             if entry["id"] in scored:
                 continue
+            # the window the unit was driven by, not the whole clip (metadata keeps the clip's path)
+            driving = read_video(entry.get("source") or entry["driving"])
             sample = Sample(reference=read_image(entry["reference"]), target=read_video(entry["video"]),
-                            driving=read_video(entry["driving"]), text=entry.get("prompt", ""), metadata=entry)
+                            driving=driving, text=entry.get("prompt", ""), metadata=entry)
             scores = dict(quality.score(sample)) if quality else {}
             row: dict = {"id": entry["id"], "scores": scores}
             if c.scorers:

@@ -4,6 +4,8 @@ Synthesis animates references with the motion of driving clips using the pose-ba
 (driving, reference) pair is a *unit* with a stable id. Units are split over processes by rank,
 a finished unit (its video written and its manifest line appended) is never redone, and an
 interrupted unit leaves nothing behind (videos are written atomically, the manifest line last).
+A clip's keypoint file (its manifest's ``keypoints``) is drawn instead of estimating its poses
+(:class:`KeypointsMotion`).
 """
 
 from __future__ import annotations
@@ -13,26 +15,59 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from motionctx.errors import InputError
 from motionctx.io import append_jsonl, read_jsonl
+
+if TYPE_CHECKING:
+    import torch
+
+    from motionctx.types import Image, Video
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 
 @dataclass(frozen=True)
 class Unit:
-    """One synthesis job: animate ``reference`` with the motion of ``driving``."""
+    """One synthesis job: animate ``reference`` with the motion of ``driving`` (whose poses are in
+    ``keypoints`` when its manifest line names a keypoint file)."""
 
     id: str
     driving: str
     reference: str
     caption: str | None = None
+    keypoints: str | None = None
+
+
+class KeypointsMotion:
+    """Stands in for a pose motion source in :func:`~motionctx.engines.sampling.animate`: the
+    driving clip's poses are read from its keypoint file instead of estimated, then drawn by the
+    source's ``prepare_from_poses``.
+
+    The file holds one entry per frame of the whole clip; a window of it (``Video.start``) gets the
+    entries of its own frames, scaled to its size (the ``keypoints_file`` estimator's rules).
+    """
+
+    def __init__(self, motion: Any, path: str | Path) -> None:
+        from motionctx.builtins.pose_estimators import KeypointsFileEstimator
+
+        self.motion = motion
+        self.name = motion.name
+        self.path = str(path)
+        self._file = KeypointsFileEstimator(path=self.path)
+
+    def prepare(
+        self, driving: Video, reference: Image, *, train: bool = False, rng: torch.Generator | None = None
+    ) -> Video:
+        """The motion signal of ``driving`` (a window of the file's clip) at the reference's size."""
+        poses = self._file.estimate(driving)
+        return self.motion.prepare_from_poses(poses, reference, train=train, rng=rng, fps=driving.fps)
 
 
 def list_references(spec: str | list[str]) -> list[str]:
-    """Reference images from a folder, a JSONL manifest (``reference`` or ``path`` keys) or a list."""
+    """Reference images from a folder, a JSONL manifest (``reference`` or ``path`` keys; relative
+    paths start at the manifest's folder) or a list."""
     if isinstance(spec, list):
         return [str(p) for p in spec]
     p = Path(spec)
@@ -42,19 +77,22 @@ def list_references(spec: str | list[str]) -> list[str]:
             raise InputError(f"reference folder {spec!r} holds no images", f"put {', '.join(IMAGE_SUFFIXES)} files there")
         return found
     if p.suffix == ".jsonl":
-        return [str(r.get("reference") or r["path"]) for r in read_jsonl(p)]
+        return [str(p.parent / (r.get("reference") or r["path"])) for r in read_jsonl(p)]
     raise InputError(f"references {spec!r}: expected a folder of images, a .jsonl manifest or a list")
 
 
 def plan_units(clips: list[dict[str, Any]], references: list[str], per_clip: int, seed: int) -> list[Unit]:
-    """For each driving clip, ``per_clip`` references drawn without replacement (seeded)."""
+    """For each driving clip, ``per_clip`` references drawn without replacement (seeded). A unit's
+    id depends on the clip's path, the reference and the seed only."""
     rng = random.Random(seed)
     units = []
     for clip in clips:
         chosen = rng.sample(references, k=min(per_clip, len(references)))
         for ref in chosen:
             key = f"{clip['path']}|{ref}|{seed}".encode()
-            units.append(Unit(hashlib.sha1(key).hexdigest()[:16], str(clip["path"]), ref, clip.get("caption")))
+            keypoints = str(clip["keypoints"]) if clip.get("keypoints") else None
+            uid = hashlib.sha1(key).hexdigest()[:16]
+            units.append(Unit(uid, str(clip["path"]), ref, clip.get("caption"), keypoints))
     return units
 
 
@@ -74,8 +112,10 @@ def unit_window(unit_id: str, seed: int, total: int, frames: int) -> tuple[int, 
 def training_entry(entry: dict[str, Any]) -> dict[str, Any]:
     """A synthesis record as an end-to-end training manifest line: target (``path``) = the source
     window, motion (``driving``) = the synthesised video, reference = the target's first frame
-    (none given), caption = the source clip's. The synthesis fields stay under other names."""
-    out = {k: v for k, v in entry.items() if k not in ("path", "driving", "reference", "prompt", "caption")}
+    (none given), caption = the source clip's. The synthesis fields stay under other names (the
+    clip's keypoint file as ``clip_keypoints``: it does not describe the synthesised video)."""
+    renamed = ("path", "driving", "reference", "prompt", "caption", "keypoints")
+    out = {k: v for k, v in entry.items() if k not in renamed}
     out.update(
         path=entry.get("source") or entry["driving"],
         driving=entry["video"],
@@ -84,6 +124,8 @@ def training_entry(entry: dict[str, Any]) -> dict[str, Any]:
     )
     if entry.get("caption") is not None:
         out["caption"] = entry["caption"]
+    if entry.get("keypoints"):
+        out["clip_keypoints"] = entry["keypoints"]
     return out
 
 

@@ -132,8 +132,14 @@ def _even(frames: torch.Tensor) -> torch.Tensor:
     return x.to(frames.dtype).permute(0, 2, 3, 1)
 
 
-def write_video(path: str | os.PathLike[str], video: Video, *, fps: float | None = None, crf: int = 18) -> Path:
-    """Encode ``video`` to ``path`` (mp4) atomically; odd sides are padded by one pixel."""
+def write_video(
+    path: str | os.PathLike[str], video: Video, *, fps: float | None = None, crf: int = 18, lossless: bool = False
+) -> Path:
+    """Encode ``video`` to ``path`` (mp4) atomically; odd sides are padded by one pixel.
+
+    ``lossless``: RGB H.264 at crf 0 (``libx264rgb``), decoded back to exactly the same pixels;
+    for training data, where 4:2:0 chroma would blur small colour details. Few players show it.
+    """
     import av
 
     rate = Fraction(fps or video.fps).limit_denominator(1001)
@@ -142,17 +148,20 @@ def write_video(path: str | os.PathLike[str], video: Video, *, fps: float | None
     with atomic_path(target) as tmp:
         with av.open(str(tmp), mode="w", format="mp4" if target.suffix.lower() in ("", ".mp4") else None) as out:
             stream = None
-            for codec in _CODECS:
+            for codec in ("libx264rgb",) if lossless else _CODECS:
                 try:
                     stream = out.add_stream(codec, rate=rate)
                     break
                 except Exception:  # codec not in this PyAV build
                     continue
             if stream is None:
-                raise InputError("no usable video encoder in this PyAV build", "pip install --force-reinstall av")
+                what = "lossless RGB video encoder (libx264rgb)" if lossless else "video encoder"
+                raise InputError(f"no usable {what} in this PyAV build", "pip install --force-reinstall av")
             stream.width, stream.height = frames.shape[2], frames.shape[1]
-            stream.pix_fmt = "yuv420p"
-            if stream.codec_context.name in ("libx264", "h264"):
+            stream.pix_fmt = "rgb24" if lossless else "yuv420p"
+            if lossless:
+                stream.options = {"crf": "0", "preset": "medium"}
+            elif stream.codec_context.name in ("libx264", "h264"):
                 stream.options = {"crf": str(crf), "preset": "medium"}
             else:
                 stream.bit_rate = 8_000_000

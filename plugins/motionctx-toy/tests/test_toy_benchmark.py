@@ -6,11 +6,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from motionctx import build_part
 from motionctx_toy.benchmark import default_variants, markdown_table, proportion_gap, result_line, run_benchmark
+from motionctx_toy.bundled import bundled_model
 from motionctx_toy.model import build_toy_model
 from motionctx_toy.seeds import HELDOUT_START
 from motionctx_toy.world import ToyWorld, world_preset
@@ -47,7 +49,7 @@ def test_report_has_every_variant_metric_and_spread(tiny: tuple[Path, Path]) -> 
     assert f"psnr_margin={expected:.4f}" in line
 
 
-def test_pose_model_without_lora_is_scored_as_pose_full(tiny: tuple[Path, Path]) -> None:
+def test_fully_trained_models_are_scored_as_pose_full_and_e2e_full(tiny: tuple[Path, Path]) -> None:
     model, _ = tiny
     variants = default_variants(None, None, pose_model=model)
     assert [v.name for v in variants] == ["copy", "pose_full"]
@@ -58,6 +60,22 @@ def test_pose_model_without_lora_is_scored_as_pose_full(tiny: tuple[Path, Path])
     assert 0.0 <= report["variants"]["pose_full"]["iou"]["mean"] <= 1.0
     iou = report["variants"]["pose_full"]["iou"]["mean"]
     assert result_line(report).startswith(f"RESULT variant=pose_full iou={iou:.4f}")
+
+    # e2e_full: one fully trained model (here the bundled one) read as pose_full is, but driven by raw frames
+    bundled = bundled_model()
+    variants = default_variants(None, None, pose_model=bundled, e2e_model=bundled, pose_backbone={"rope_parts": 2})
+    assert [v.name for v in variants] == ["copy", "pose_full", "e2e_full"]
+    full, e2e = variants[1].parts, variants[2].parts
+    assert (e2e["composer"]["use"], e2e["motion"]["use"]) == ("spatial", "raw_video")
+    assert e2e["backbone"] == full["backbone"] and e2e["backbone"]["with"]["path"] == str(bundled)
+    assert e2e["backbone"]["with"]["rope_parts"] == 2 and e2e["backbone"]["with"]["hold_known"] is True
+    outputs: dict[str, Any] = {}
+    report = run_benchmark(variants[1:], seeds=[0], cases=1, world=WORLD, steps=2,
+                           on_output=lambda name, seed, index, case, video: outputs.setdefault(name, video))
+    assert set(report["variants"]) == {"pose_full", "e2e_full"} and "| e2e_full |" in markdown_table(report)
+    assert 0.0 <= report["variants"]["e2e_full"]["iou"]["mean"] <= 1.0
+    assert outputs["e2e_full"].frames.shape == outputs["pose_full"].frames.shape
+    assert (outputs["e2e_full"].frames - outputs["pose_full"].frames).abs().mean() > 0.01  # raw frames, not a skeleton
 
 
 def test_end_to_end_lora_is_scored_as_e2e_on_raw_driving_frames(tiny: tuple[Path, Path]) -> None:
@@ -133,6 +151,9 @@ def test_cli_writes_report_and_result_line(tiny: tuple[Path, Path], tmp_path: Pa
     missing = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--model", str(model),
                               "--pose-model", str(tmp_path / "nope")], capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "--pose-model" in missing.stderr
+    missing = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark",
+                              "--e2e-model", str(tmp_path / "nope")], capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2 and "--e2e-model" in missing.stderr and "model_index.json" in missing.stderr
     missing = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--model", str(model),
                               "--e2e-lora", str(tmp_path / "nope.safetensors")], capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "--e2e-lora" in missing.stderr

@@ -251,6 +251,30 @@ def test_toy_dataset_keeps_its_own_clips_and_redraws_another_worlds(tmp_path: Pa
         assert read_sidecar(media)["spec"]["characters"][0]["thickness"] == 1.5
 
 
+def test_toy_dataset_clips_are_lossless_and_lossy_ones_are_redrawn(tmp_path: Path) -> None:
+    """Training clips hold the exact rendered pixels (4:2:0 video would blur 32-pixel characters'
+    colours); a clip written lossy (an older dataset) is redrawn, not reused."""
+    from motionctx.io import write_video
+    from motionctx_toy.assets import read_sidecar, write_sidecar
+    from motionctx_toy.clip import render_spec
+    from motionctx_toy.dataset import write_toy_dataset
+    from motionctx_toy.spec import ClipSpec
+    from motionctx_toy.world import world_preset
+
+    manifest = write_toy_dataset(tmp_path, 2, world=world_preset("simple"), references=1.0)
+    line = read_jsonl(manifest)[0]
+    clip = tmp_path / line["path"]
+    assert read_sidecar(clip)["lossless"] is True and read_sidecar(tmp_path / line["reference"])["lossless"] is True
+    rendered = render_spec(ClipSpec(**read_sidecar(clip)["spec"]))
+    torch.testing.assert_close(read_video(clip).frames, rendered.video.frames, atol=1 / 255, rtol=0)
+    write_video(clip, rendered.video)  # as an older dataset wrote it
+    write_sidecar(clip, rendered)
+    assert (read_video(clip).frames - rendered.video.frames).abs().max() > 0.1
+    write_toy_dataset(tmp_path, 2, world=world_preset("simple"), references=1.0)
+    assert read_sidecar(clip)["lossless"] is True
+    torch.testing.assert_close(read_video(clip).frames, rendered.video.frames, atol=1 / 255, rtol=0)
+
+
 def test_toy_dataset_stage_draws_a_named_world(tmp_path: Path) -> None:
     """``world: simple`` gives the simple world's clips; a framing key set beside it wins; an
     unknown world fails at load time, before anything is written."""

@@ -1,5 +1,5 @@
 """The shipped toy recipes run end to end in order (the bundled model's pose_full; the method's
-stage 1, stage 2 and animate), cut down to a few clips and steps: the same files users run for
+stage 1, stage 2 and animate; the end-to-end loop), cut down to a few clips and steps: the same files users run for
 hours, checked in seconds."""
 
 from __future__ import annotations
@@ -44,3 +44,22 @@ def test_toy_recipes_chain(tmp_path: Path) -> None:
     out = _run("animate.yaml", models, data, {"stages.0.with.steps": 2})
     video = read_video(out / "out.mp4")
     assert video.size == (32, 32) and video.num_frames == 17
+
+    # the end-to-end loop on the same clips, the bundled model as the teacher
+    e2e = _run("e2e.yaml", models, data, {
+        "stages.0.with.count": 4, "stages.1.with.limit": 3, "stages.1.with.steps": 2,
+        **{f"stages.4.with.{k}": v for k, v in small_train.items()}})
+    units = [json.loads(line) for line in (e2e / "synth" / "manifest.jsonl").read_text().splitlines()]
+    assert len(units) == 3 and all(u["keypoints"].endswith(".poses.npz") for u in units)  # drawn from the manifest
+    assert all(u["prompt"] == u["caption"] and u["prompt"] for u in units)  # prompt: "{caption}"
+    assert all(u["reference"].endswith(".reference.png") for u in units)
+    scores = [json.loads(line) for line in (e2e / "scores.jsonl").read_text().splitlines()]
+    assert {"agreement.motion_correlation", "colours.colour_distance", "sharpness"} <= set(scores[0]["scores"])
+    assert (e2e / "train" / "model" / "model_index.json").is_file()
+
+    from motionctx_toy.filter_truth import filter_table, filter_threshold, unit_rows
+
+    rows = unit_rows(e2e)
+    assert len(rows) == 3 and all(0.0 <= r["iou"] <= 1.0 and 0.0 <= r["iou_copy"] <= 1.0 for r in rows)
+    report = filter_table(rows, filter_threshold(e2e))
+    assert report["threshold"] == 3.5 and report["units"] == 3

@@ -1,6 +1,8 @@
 """The synthesize and filter stages end to end with the bundled toy model as the teacher: each unit
-is driven by its own window and seed, the window is saved beside the output, a rerun redoes
-nothing, and the kept lines are training lines (target = source window, motion = synthesised)."""
+is driven by its own window and seed, the window is saved beside the output (exactly, with
+``lossless``), ``limit`` runs the first units of the plan and a rerun adds the rest and redoes
+nothing, the prompt is filled from the clip's caption, and the kept lines are training lines
+(target = source window, motion = synthesised)."""
 
 from __future__ import annotations
 
@@ -24,8 +26,8 @@ parts:
   filter: {{use: basic_quality}}
 stages:
   - run: synthesize
-    with: {{manifest: "{manifest}", references: "{refs}", text: null, steps: 2, guidance: 1.0, max_frames: 5,
-            seed: 7}}
+    with: {{manifest: "{manifest}", references: "{refs}", text: null, prompt: "Toy: {{caption}}", steps: 2,
+            guidance: 1.0, max_frames: 5, seed: 7, lossless: true, limit: {limit}}}
   - run: filter
     with: {{manifest: "synth/manifest*.jsonl", threshold: 1.0}}
 """
@@ -43,19 +45,28 @@ def test_synthesize_then_filter_with_the_bundled_teacher(tmp_path: Path) -> None
     for i in range(2):
         write_image(refs / f"id{i}.png", world.clip(100 + i).video.frame(0))
     recipe = tmp_path / "r.yaml"
-    recipe.write_text(RECIPE.format(out=tmp_path / "out", model=bundled_model(), manifest=manifest, refs=refs))
-    load_recipe(recipe).run(progress=False)
 
-    units = [u for f in sorted((tmp_path / "out" / "synth").glob("manifest*.jsonl")) for u in read_jsonl(f)]
+    def run(limit: object) -> list[dict]:
+        recipe.write_text(RECIPE.format(out=tmp_path / "out", model=bundled_model(), manifest=manifest, refs=refs,
+                                        limit=limit))
+        load_recipe(recipe).run(progress=False)
+        return [u for f in sorted((tmp_path / "out" / "synth").glob("manifest*.jsonl")) for u in read_jsonl(f)]
+
+    [first] = run(1)  # the first unit of the plan only
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "out" / "synth").glob("*.mp4")}
+    units = run("null")  # the rest added, the first not redone
+    assert units[0] == first and {p: p.stat().st_mtime_ns for p in stamps} == stamps
     assert len(units) == 2 and len({(u["start"], u["seed"]) for u in units}) == 2
+    captions = {line["path"]: line["caption"] for line in read_jsonl(manifest)}
     for u in units:
+        assert u["prompt"] == "Toy: " + captions[Path(u["driving"]).name]
         made, source = read_video(u["video"]), read_video(u["source"])
         assert made.num_frames == source.num_frames == 5 and 0 <= u["start"] <= 4
         whole = read_video(u["driving"])
         window = whole.frames[u["start"]: u["start"] + 5]
-        assert (source.frames - window).abs().mean() < 0.03  # the window it was driven by (lossy coding)
+        torch.testing.assert_close(source.frames, window, atol=1 / 255, rtol=0)  # exactly the window it was driven by
     stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "out" / "synth").glob("*.mp4")}
-    load_recipe(recipe).run(progress=False)  # a rerun synthesises nothing again
+    run("null")  # a rerun synthesises nothing again
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out" / "synth").glob("*.mp4")} == stamps
 
     kept = read_jsonl(tmp_path / "out" / "filtered.jsonl")

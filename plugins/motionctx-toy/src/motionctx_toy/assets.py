@@ -33,8 +33,9 @@ def poses_path(media: str | Path) -> Path:
     return p.with_name(p.stem + ".poses.npz")
 
 
-def write_sidecar(media: str | Path, clip: ToyClip) -> Path:
-    """Write ``clip``'s sidecar next to ``media``; returns its path."""
+def write_sidecar(media: str | Path, clip: ToyClip, *, lossless: bool = False) -> Path:
+    """Write ``clip``'s sidecar next to ``media``; returns its path. ``lossless``: the media holds
+    the exact pixels (recorded, so that a dataset rewrites lossy clips)."""
     meta = clip.metadata
     doc = {
         "format": SIDECAR_FORMAT,
@@ -45,6 +46,7 @@ def write_sidecar(media: str | Path, clip: ToyClip) -> Path:
         "motions": meta.get("motions", []),
         "size": meta.get("size"),
         "frames": meta.get("frames"),
+        "lossless": lossless,
     }
     return atomic_write_json(sidecar_path(media), doc)
 
@@ -65,20 +67,21 @@ def read_sidecar(path: str | Path) -> dict[str, Any]:
     return doc
 
 
-def save_clip(path: str | Path, clip: ToyClip) -> Path:
+def save_clip(path: str | Path, clip: ToyClip, *, lossless: bool = False) -> Path:
     """Write ``clip`` as an mp4 (or a PNG for a one-frame clip given a .png path) plus its sidecar
-    and, for videos, its keypoints (``.poses.npz``; characters of one family only)."""
+    and, for videos, its keypoints (``.poses.npz``; characters of one family only). ``lossless``:
+    exact RGB video (training data; see :func:`motionctx.io.write_video`)."""
     from motionctx.pose import save_poses
 
     p = Path(path)
     if p.suffix.lower() in (".png", ".jpg", ".jpeg"):
         write_image(p, clip.frame(0))
     else:
-        write_video(p, clip.video)
+        write_video(p, clip.video, lossless=lossless)
         families = {c["family"] for c in clip.metadata.get("characters", [])}
         if len(families) == 1:
             save_poses(poses_path(p), clip.poses)
-    write_sidecar(p, clip)
+    write_sidecar(p, clip, lossless=lossless or p.suffix.lower() == ".png")
     return p
 
 

@@ -8,6 +8,8 @@ clip; the answer is A performing that motion, rendered by the toy world. Variant
 - ``no_lora``: the method's image-to-video base alone, stock layout (``first_frame``);
 - ``pose``: the method: that base + the pose LoRA, spatial in-context composite of the skeleton;
 - ``e2e``: a LoRA reading the raw driving clip instead of a skeleton;
+- ``e2e_full``: a model fully trained end to end (``recipes/toy/e2e.yaml``), driven by the raw
+  driving clip;
 - any extra variants given as recipe-style part settings.
 
 Held-out seeds: benchmark seed ``s`` uses cases ``HELDOUT_START + s * CASES_PER_SEED + i``, never
@@ -43,12 +45,13 @@ class Variant:
 
 def default_variants(model: str | Path | None, lora: str | Path | None, *, motion: dict[str, Any] | None = None,
                      pose_model: str | Path | None = None, pose_backbone: dict[str, Any] | None = None,
-                     e2e_lora: str | Path | None = None) -> list[Variant]:
+                     e2e_lora: str | Path | None = None, e2e_model: str | Path | None = None) -> list[Variant]:
     """copy; (when ``pose_model`` is given) pose_full: a model fully trained on the pose layout,
-    without LoRA (the bundled model); (when the method's base ``model`` is given) no_lora, and
-    with ``lora`` pose (the method), with ``e2e_lora`` e2e (the raw driving clip beside the
-    reference). ``pose_backbone``: more backbone parameters for the pose variants, as they were
-    trained (e.g. ``{"rope_parts": 2}``)."""
+    without LoRA (the bundled model); (when ``e2e_model`` is given) e2e_full: a model fully trained
+    end to end, the raw driving clip beside the reference; (when the method's base ``model`` is
+    given) no_lora, and with ``lora`` pose (the method), with ``e2e_lora`` e2e (the raw driving
+    clip beside the reference). ``pose_backbone``: more backbone parameters for the fully trained
+    and pose variants, as they were trained (e.g. ``{"rope_parts": 2}``)."""
     # the given cells' noisy latent is held where training had it (the toy models never learn to denoise them)
     backbone = {"path": str(model), "dtype": "float32", "max_sequence_length": 128, "hold_known": True}
     out = [Variant("copy")]
@@ -59,6 +62,10 @@ def default_variants(model: str | Path | None, lora: str | Path | None, *, motio
 
     if pose_model:
         out.append(pose("pose_full", path=str(pose_model)))
+    if e2e_model:  # the same spatial layout as pose_full, so the same backbone extras
+        full = {**backbone, **(pose_backbone or {}), "path": str(e2e_model)}
+        out.append(Variant("e2e_full", {"backbone": {"use": "wan_i2v", "with": full}, "composer": {"use": "spatial"},
+                                        "motion": {"use": "raw_video"}}))
     if model is None:
         if lora or e2e_lora:
             raise ValueError("a LoRA variant needs the base model it was trained on")
@@ -131,9 +138,10 @@ def run_benchmark(
     of cases whose A and B proportions differ by more than ``gap_threshold``. ``on_output(variant,
     seed, index, case, output)`` sees every output video (to keep some for a picture).
     """
+    from dataclasses import asdict, replace
+
     from motionctx import build_part
     from motionctx_toy.metrics import score_case
-    from dataclasses import asdict, replace
 
     world = replace(world, split="heldout")
     all_cases = {s: [world.cross_identity_case(HELDOUT_START + s * CASES_PER_SEED + i) for i in range(cases)] for s in seeds}

@@ -29,6 +29,10 @@ def benchmark_cmd(
     e2e_lora: Path | None = typer.Option(
         None, "--e2e-lora", help="also score an end-to-end LoRA on --model: the raw driving clip as the motion signal (variant e2e)"
     ),
+    e2e_model: Path | None = typer.Option(
+        None, "--e2e-model",
+        help="the end-to-end model trained by recipes/toy/e2e.yaml, driven by raw clips (variant e2e_full)",
+    ),
     steps: int = typer.Option(20, "--steps", min=1, help="denoising steps"),
     size: int | None = typer.Option(None, "--size", help="frame side in pixels (default: the world's)"),
     frames: int | None = typer.Option(None, "--frames", help="frames per case (default: the world's)"),
@@ -40,8 +44,8 @@ def benchmark_cmd(
         4, "--sheet-cases", min=0, help="cases of the first seed drawn in a .png beside the report (0: none)"
     ),
 ) -> None:
-    """Score copy-the-reference, the bundled model and (with --model/--lora) the method's LoRA on
-    held-out cross-identity cases.
+    """Score copy-the-reference, the bundled model, (with --e2e-model) an end-to-end model and
+    (with --model/--lora) the method's LoRA on held-out cross-identity cases.
 
     Writes the report JSON, a markdown table beside it and, unless --sheet-cases 0, a picture of
     what each variant drew for the first cases."""
@@ -57,7 +61,7 @@ def benchmark_cmd(
     cases_world = world_preset(world, "heldout", **({"size": (size, size)} if size else {}),
                                **({"frames": frames} if frames else {}))
     pose_model = pose_model or bundled_model()
-    for folder, flag in ((model, "--model"), (pose_model, "--pose-model")):
+    for folder, flag in ((model, "--model"), (pose_model, "--pose-model"), (e2e_model, "--e2e-model")):
         if folder is not None and not (Path(folder) / "model_index.json").is_file():
             raise WeightsError(f"toy model folder {str(folder)!r} has no model_index.json",
                                f"train it with recipes/toy/ or fix {flag}")
@@ -72,7 +76,7 @@ def benchmark_cmd(
     report = run_benchmark(
         default_variants(model, lora, motion={"render": {"line_scale": line_scale, "hands": False, "face": False}},
                          pose_model=pose_model, pose_backbone={"rope_parts": rope_parts} if rope_parts != 1 else None,
-                         e2e_lora=e2e_lora),
+                         e2e_lora=e2e_lora, e2e_model=e2e_model),
         seeds=list(seed), cases=cases, world=cases_world, steps=steps,
         track=lambda jobs, what: track(jobs, description=what),
         on_output=keep.add,

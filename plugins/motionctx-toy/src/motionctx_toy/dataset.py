@@ -68,7 +68,7 @@ def write_toy_dataset(
         video = out / f"{name}.mp4"
         spec = world.pair_spec(seed) if pair else world.spec(seed)
         if not (_holds(video, spec) and poses_path(video).is_file()):
-            save_clip(video, render_spec(spec))
+            save_clip(video, render_spec(spec), lossless=True)  # 4:2:0 chroma would blur 32 px characters
         caption = json.loads(sidecar_path(video).read_text())["caption"]
         line = {"id": name, "path": video.name, "caption": caption, "keypoints": poses_path(video).name}
         if not pair and float(rng(seed, "dataset", "reference").random()) < references:
@@ -84,13 +84,15 @@ def write_toy_dataset(
 
 
 def _holds(media: Path, spec: ClipSpec) -> bool:
-    """``media`` and its sidecar exist and the sidecar describes ``spec`` (rendering fills in what
-    the spec leaves open, such as a motion kind drawn from the seed)."""
+    """``media`` and its sidecar exist, the media is lossless (a PNG, or a video written so) and the
+    sidecar describes ``spec`` (rendering fills in what the spec leaves open, such as a motion kind
+    drawn from the seed)."""
     side = sidecar_path(media)
     if not (media.is_file() and side.is_file()):
         return False
     try:
-        return _agrees(spec.model_dump(), ClipSpec(**json.loads(side.read_text())["spec"]).model_dump())
+        doc = json.loads(side.read_text())
+        return doc.get("lossless") is True and _agrees(spec.model_dump(), ClipSpec(**doc["spec"]).model_dump())
     except (ValueError, KeyError, TypeError):  # unreadable or another format: draw it again
         return False
 
