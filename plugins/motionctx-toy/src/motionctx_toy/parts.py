@@ -124,7 +124,8 @@ class ToyCaptionGuider(TextGuider):
     character on the same background, in any pose: histograms of 8 levels per channel within
     ``colour_tolerance``, L1), the driving frames the same pixels (mean absolute difference within
     ``tolerance``, as ``toy_truth`` checks). When a sidecar is missing or does not match (your own
-    photo or video), a warning says so and the prompt is ``fallback_prompt``: the guider never
+    photo or video), a warning says so and the prompt is ``fallback_prompt``, or, when only the
+    driving clip is foreign, the reference's character with "It moves.": the guider never
     describes another character than the one it is shown.
     """
 
@@ -160,10 +161,34 @@ class ToyCaptionGuider(TextGuider):
         try:
             return self._describe(reference, driving)
         except self.Foreign as exc:
+            who = self._reference_only(reference)
+            if who is not None:  # a toy character driven by foreign motion: its own looks, no motion words
+                warnings.warn(f"toy_caption: {exc}; describing the reference's character only", stacklevel=2)
+                return f"{who}. It moves."
             warnings.warn(
                 f"toy_caption: {exc}; using the fallback prompt {self.config.fallback_prompt!r}", stacklevel=2
             )
             return self.config.fallback_prompt
+
+    def _reference_only(self, reference: Image) -> str | None:
+        """The reference's character described from its sidecar (or ``character``), when that
+        sidecar is there and of this image; None otherwise."""
+        from motionctx_toy.captions import describe_character
+        from motionctx_toy.character import make_character
+
+        identity = self.config.character
+        if identity is None and self.config.reference_sidecar:
+            try:
+                spec = self._spec(None, self.config.reference_sidecar, "reference")
+                self._check_reference(reference, spec, self.config.reference_sidecar)
+            except self.Foreign:
+                return None
+            identity = spec.characters[0]
+        if identity is None:
+            return None
+        who = describe_character(make_character(identity.seed, identity.family, flat=identity.flat,
+                                                thickness=identity.thickness))
+        return f"{who[0].upper()}{who[1:]}"
 
     def _describe(self, reference: Image, driving: Video) -> str:
         from motionctx_toy.captions import describe_character, describe_motion
