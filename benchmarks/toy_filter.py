@@ -20,11 +20,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def synthesize_and_filter(out: Path, units: int) -> float:
+def synthesize_and_filter(out: Path, units: int, teacher: Path | None) -> float:
     """Run the loop recipe's stages up to the filter into ``out``; their seconds."""
     from motionctx.recipe import load_recipe
 
-    recipe = load_recipe(REPO / "recipes" / "toy" / "e2e.yaml", [f"stages.1.with.limit={units}"])
+    overrides = [f"stages.1.with.limit={units}"] + ([f"inputs.teacher={teacher}"] if teacher else [])
+    recipe = load_recipe(REPO / "recipes" / "toy" / "e2e.yaml", overrides)
     recipe.stages = recipe.stages[:3]  # clips, synthesize, filter
     start = time.perf_counter()
     recipe.run(output_dir=out, progress=False)
@@ -35,6 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=200, help="pairs to synthesise (without --run)")
     parser.add_argument("--out", type=Path, default=REPO / "outputs" / "toy_filter")
+    parser.add_argument("--teacher", type=Path, default=None, help="pose model folder (default: the bundled one)")
     parser.add_argument("--run", type=Path, default=None, help="a run of recipes/toy/e2e.yaml to measure as it is")
     parser.add_argument("--threshold", type=float, default=None, help="keep threshold (default: the run's)")
     args = parser.parse_args()
@@ -44,7 +46,7 @@ def main() -> None:
     run, seconds = args.run, 0.0
     if run is None:
         run = args.out
-        seconds = synthesize_and_filter(run, args.units)
+        seconds = synthesize_and_filter(run, args.units, args.teacher)
     threshold = args.threshold if args.threshold is not None else filter_threshold(run) or 4.0
     report = filter_table(unit_rows(run), threshold)
     print(f"{report['units']} synthesised toy pairs in {run}; good = the teacher beat copying the reference "

@@ -132,17 +132,22 @@ def test_units_draw_their_own_window_and_seed_and_a_rerun_draws_the_same() -> No
     assert [u.keypoints for u in with_files][:2] == ["clip0.npz", "clip0.npz"] and units[0].keypoints is None
 
 
-def test_filter_writes_training_lines_target_source_motion_synthesised() -> None:
+def test_filter_writes_training_lines_target_source_motion_synthesised(tmp_path: Path, monkeypatch) -> None:
+    """Paths come out absolute: the synthesize stage writes them relative to the working folder (a
+    relative output folder), a training manifest's relative paths start at its own folder."""
     from motionctx.engines.synthesis import training_entry
 
-    line = training_entry({"id": "u", "driving": "clip.mp4", "reference": "id.png", "video": "u.mp4",
-                           "source": "u.source.mp4", "start": 3, "seed": 9, "caption": "c", "prompt": "p"})
-    assert (line["path"], line["driving"], line.get("reference"), line["caption"]) == ("u.source.mp4", "u.mp4", None, "c")
-    assert (line["clip"], line["identity"], line["start"], line["seed"]) == ("clip.mp4", "id.png", 3, 9)
+    monkeypatch.chdir(tmp_path)
+    line = training_entry({"id": "u", "driving": "clip.mp4", "reference": "id.png", "video": "out/u.mp4",
+                           "source": "out/u.source.mp4", "start": 3, "seed": 9, "caption": "c", "prompt": "p"})
+    assert (line["path"], line["driving"], line.get("reference"), line["caption"]) == (
+        str(tmp_path / "out/u.source.mp4"), str(tmp_path / "out/u.mp4"), None, "c")
+    assert (line["clip"], line["identity"], line["start"], line["seed"]) == (
+        str(tmp_path / "clip.mp4"), str(tmp_path / "id.png"), 3, 9)
     assert "keypoints" not in line  # absent from the record: none under either name
     # the clip's keypoint file describes the clip, not the synthesised video the line trains on
-    line = training_entry({"id": "u", "driving": "clip.mp4", "video": "u.mp4", "keypoints": "clip.npz"})
-    assert "keypoints" not in line and line["clip_keypoints"] == "clip.npz"
+    line = training_entry({"id": "u", "driving": "/data/clip.mp4", "video": "/o/u.mp4", "keypoints": "/data/clip.npz"})
+    assert "keypoints" not in line and line["clip_keypoints"] == "/data/clip.npz" and line["path"] == "/data/clip.mp4"
 
 
 def test_references_from_a_jsonl_manifest_start_at_its_folder(tmp_path: Path) -> None:

@@ -113,7 +113,10 @@ def training_entry(entry: dict[str, Any]) -> dict[str, Any]:
     """A synthesis record as an end-to-end training manifest line: target (``path``) = the source
     window, motion (``driving``) = the synthesised video, reference = the target's first frame
     (none given), caption = the source clip's. The synthesis fields stay under other names (the
-    clip's keypoint file as ``clip_keypoints``: it does not describe the synthesised video)."""
+    clip's keypoint file as ``clip_keypoints``: it does not describe the synthesised video).
+    File paths come out absolute: a relative one in ``entry`` starts at the working folder, as the
+    synthesize stage wrote it, while a training manifest's relative paths would start at its own
+    folder."""
     renamed = ("path", "driving", "reference", "prompt", "caption", "keypoints")
     out = {k: v for k, v in entry.items() if k not in renamed}
     out.update(
@@ -126,6 +129,9 @@ def training_entry(entry: dict[str, Any]) -> dict[str, Any]:
         out["caption"] = entry["caption"]
     if entry.get("keypoints"):
         out["clip_keypoints"] = entry["keypoints"]
+    for key in ("path", "driving", "clip", "identity", "video", "source", "clip_keypoints"):
+        if out.get(key):
+            out[key] = str(Path(out[key]).absolute())
     return out
 
 
