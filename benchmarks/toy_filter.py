@@ -47,7 +47,8 @@ def main() -> None:
     if run is None:
         run = args.out
         seconds = synthesize_and_filter(run, args.units, args.teacher)
-    threshold = args.threshold if args.threshold is not None else filter_threshold(run) or 4.0
+    recorded = filter_threshold(run)
+    threshold = args.threshold if args.threshold is not None else recorded if recorded is not None else 4.0
     report = filter_table(unit_rows(run), threshold)
     print(f"{report['units']} synthesised toy pairs in {run}; good = the teacher beat copying the reference "
           f"(true IoU {report['iou']:.3f} vs {report['iou_copy']:.3f} copying): {report['good']:.0%} of them; "
