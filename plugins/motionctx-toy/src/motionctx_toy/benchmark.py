@@ -56,16 +56,16 @@ def default_variants(model: str | Path | None, lora: str | Path | None, *, motio
     backbone = {"path": str(model), "dtype": "float32", "max_sequence_length": 128, "hold_known": True}
     out = [Variant("copy")]
 
-    def pose(name: str, **weights: str) -> Variant:
+    def pose(name: str, raw: bool = False, **weights: str) -> Variant:
+        """A spatial-layout variant: the skeleton (or, ``raw``, the driving clip itself) beside the reference."""
+        moving = {"use": "raw_video"} if raw else {"use": "pose", "with": dict(motion or {})}
         return Variant(name, {"backbone": {"use": "wan_i2v", "with": {**backbone, **(pose_backbone or {}), **weights}},
-                              "composer": {"use": "spatial"}, "motion": {"use": "pose", "with": dict(motion or {})}})
+                              "composer": {"use": "spatial"}, "motion": moving})
 
     if pose_model:
         out.append(pose("pose_full", path=str(pose_model)))
     if e2e_model:  # the same spatial layout as pose_full, so the same backbone extras
-        full = {**backbone, **(pose_backbone or {}), "path": str(e2e_model)}
-        out.append(Variant("e2e_full", {"backbone": {"use": "wan_i2v", "with": full}, "composer": {"use": "spatial"},
-                                        "motion": {"use": "raw_video"}}))
+        out.append(pose("e2e_full", raw=True, path=str(e2e_model)))
     if model is None:
         if lora or e2e_lora:
             raise ValueError("a LoRA variant needs the base model it was trained on")
