@@ -26,7 +26,8 @@ class SynthesizeStage(Stage):
     entry per frame of the whole clip) is not pose-estimated: its window's entries are drawn by the
     motion source's ``prepare_from_poses`` and the file is recorded as the unit's ``keypoints``. A
     motion source without ``prepare_from_poses`` (``raw_video``) ignores the files.
-    Sharded over processes by the launcher's rank and world size (RANK/WORLD_SIZE, or MPI's);
+    Sharded over processes by the launcher's rank and world size (RANK/WORLD_SIZE, or MPI's); a
+    process leaves the stage when every process has finished its units;
     resumable: finished units are skipped. A unit that fails with a :class:`MotionctxError` (an
     undecodable clip, say) is recorded with its reason in ``failed.jsonl`` (per rank, as the
     manifest), is not retried on a resume (delete that file to retry) and does not stop the run;
@@ -85,12 +86,14 @@ class SynthesizeStage(Stage):
         import time
 
         from motionctx.engines.synthesis import done_ids, list_references, plan_units, record, shard
-        from motionctx.engines.training.distributed import rank_and_world
+        from motionctx.engines.training import distributed
         from motionctx.errors import MotionctxError
         from motionctx.io import append_jsonl, read_jsonl
 
         c = self.config
-        rank, world = rank_and_world()  # as the pipeline's run folder reads them (MPI launchers too)
+        rank, world = distributed.rank_and_world()  # as the pipeline's run folder reads them (MPI launchers too)
+        if world > 1:  # the process group, so no process goes on to the next stage before every unit is made
+            distributed.init()
         folder = pipeline.output_dir / c.folder
         suffix = f".rank{rank}.jsonl" if world > 1 else ".jsonl"
         manifest, failures = folder / f"manifest{suffix}", folder / f"failed{suffix}"
@@ -131,6 +134,7 @@ class SynthesizeStage(Stage):
         seconds = time.perf_counter() - started
         pipeline.console.log(f"synthesize: {made} synthesized, {failed} failed in {seconds:.1f} s "
                              f"({_per_hour(made, seconds):.0f} units/hour)")
+        distributed.barrier()
         return StageResult({"manifest": manifest}, {"units": len(units), "synthesized": made, "failed": failed,
                                                     "units_per_hour": round(_per_hour(made, seconds), 1)})
 
@@ -187,7 +191,8 @@ class FilterStage(Stage):
     Scorer parts (the ``evaluate`` stage's kind) can add dimensions: ``scorers`` maps a scorer slot
     to the metrics used and their ``[worst, best]`` values, which map linearly onto 1-5
     (:mod:`motionctx.engines.filtering`). The mean is over every dimension, the quality filter's
-    and the scorers' alike; ``filter: null`` uses scorers only."""
+    and the scorers' alike; ``filter: null`` uses scorers only. Launched as several processes, the
+    first one scores and writes, and the others wait for it."""
 
     name: ClassVar[str] = "filter"
 
@@ -247,10 +252,17 @@ class FilterStage(Stage):
         from motionctx.engines.evaluation.variants import PartCache
         from motionctx.engines.filtering import to_five
         from motionctx.engines.synthesis import mean_score, training_entry
+        from motionctx.engines.training import distributed
         from motionctx.io import append_jsonl, atomic_write_text, read_image, read_jsonl, read_video
         from motionctx.types import Sample
 
         c = self.config
+        rank, world = distributed.rank_and_world()
+        if world > 1:  # one process scores (the others would append the same rows); the rest wait for it
+            distributed.init()
+            if rank != 0:
+                distributed.barrier()
+                return StageResult({"manifest": pipeline.output_dir / c.output}, {})
         scores_path = pipeline.output_dir / "scores.jsonl"
         scored = {r["id"]: r for r in read_jsonl(scores_path)} if scores_path.is_file() else {}
         quality = pipeline.part(c.filter) if c.filter else None
@@ -282,6 +294,7 @@ class FilterStage(Stage):
         lines = "".join(json.dumps({**training_entry(e), "score": scored[e["id"]]["mean"]}) + "\n" for e in kept)
         out = atomic_write_text(pipeline.output_dir / c.output, lines)
         pipeline.console.log(f"filter: kept {len(kept)} of {len(entries)} (mean score > {c.threshold})")
+        distributed.barrier()
         return StageResult({"manifest": out, "scores": scores_path}, {"kept": len(kept), "total": len(entries)})
 
     def _scorer_metrics(self, pipeline: Pipeline, cache: Any, sample: Any) -> dict[str, float | None]:

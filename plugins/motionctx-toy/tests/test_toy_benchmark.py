@@ -78,6 +78,22 @@ def test_fully_trained_models_are_scored_as_pose_full_and_e2e_full(tiny: tuple[P
     assert (outputs["e2e_full"].frames - outputs["pose_full"].frames).abs().mean() > 0.01  # raw frames, not a skeleton
 
 
+def test_the_quadruped_world_scores_every_variant_on_animals() -> None:
+    """The family the pose model never saw: the pose variant draws the animal's own skeleton
+    (toy_quadruped), the end-to-end one reads the raw clip; both are scored against the animal."""
+    bundled = bundled_model()
+    variants = default_variants(None, None, pose_model=bundled, e2e_model=bundled, pose_backbone={"rope_parts": 2},
+                                motion={"render": {"line_scale": 0.25, "hands": False, "face": False}})
+    world = world_preset("simple_quadruped", "heldout", frames=3)
+    seen: dict[str, Any] = {}
+    report = run_benchmark(variants, seeds=[0], cases=1, world=world, steps=1,
+                           on_output=lambda name, seed, index, case, video: seen.setdefault(name, (case, video)))
+    assert report["world"]["families"] == ["quadruped"] and set(report["variants"]) == {"copy", "pose_full", "e2e_full"}
+    case, video = seen["pose_full"]
+    assert case.metadata["family"] == "quadruped" and video.frames.shape == case.target.video.frames.shape
+    assert all(0.0 <= report["variants"][v]["iou"]["mean"] <= 1.0 for v in report["variants"])
+
+
 def test_end_to_end_lora_is_scored_as_e2e_on_raw_driving_frames(tiny: tuple[Path, Path]) -> None:
     model, lora = tiny
     variants = default_variants(model, None, e2e_lora=lora)

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -33,10 +34,13 @@ parts:
                                   hold_known: true}}}}
   teacher_motion: {{kind: motion_source, use: raw_video}}
   composer: {{use: spatial}}
+  quality: {{kind: quality_filter, use: basic_quality}}
 stages:
   - run: synthesize
     with: {{manifest: "{manifest}", references: "{refs}", text: null, steps: 2, guidance: 1.0, max_frames: 5,
             seed: 7}}
+  - run: filter
+    with: {{filter: quality, threshold: 0}}
 """
 #: driving clips (one reference each: one unit per clip); the one at BROKEN is not a video
 CLIPS, BROKEN = 5, 2
@@ -51,7 +55,8 @@ LAUNCHER_VARS = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "PMI_RANK", "PMI_SIZE", "OM
 
 @pytest.fixture(scope="module")
 def recipe(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A one-stage synthesize recipe over CLIPS driving clips of 9 frames, the one at BROKEN garbage."""
+    """Synthesize over CLIPS driving clips of 9 frames, the one at BROKEN garbage, then filter
+    (keeping every unit)."""
     from motionctx_toy.bundled import bundled_model
     from motionctx_toy.dataset import write_toy_dataset
     from motionctx_toy.world import world_preset
@@ -190,7 +195,10 @@ def test_two_ranks_cover_every_unit_once(recipe: Path, uninterrupted: Path, tmp_
     single-process run. Rank 0 is told its rank the torchrun/accelerate way, rank 1 the MPI way
     (accelerate's multi-CPU launcher), so one launch covers both."""
     out = tmp_path / "out"
-    launchers = [{"RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "2"}, {"PMI_RANK": "1", "PMI_SIZE": "2"}]
+    with socket.socket() as sock:  # a free port for the process group
+        sock.bind(("127.0.0.1", 0))
+        group = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(sock.getsockname()[1])}
+    launchers = [{"RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "2", **group}, {"PMI_RANK": "1", "PMI_SIZE": "2", **group}]
     for proc in [start(recipe, out, env) for env in launchers]:
         finish(proc)
     shards = [set(records(out, f"manifest.rank{r}.jsonl")) | set(records(out, f"failed.rank{r}.jsonl")) for r in (0, 1)]
@@ -200,3 +208,7 @@ def test_two_ranks_cover_every_unit_once(recipe: Path, uninterrupted: Path, tmp_
     log = log_path(out).read_text()
     plans = re.findall(r"synthesize: (\d+) units on rank (\d)/2", log)  # not the rate's "25265 units/hour"
     assert sorted(plans, key=lambda p: p[1]) == [(str(n), str(r)) for r, n in enumerate(sizes)]
+    # the filter ran once, after both ranks had finished: every synthesised unit scored once and kept
+    scored = [r["id"] for r in read_jsonl(out / "scores.jsonl")]
+    kept = [r["id"] for r in read_jsonl(out / "filtered.jsonl")]
+    assert sorted(scored) == sorted(kept) == sorted(records(out, "manifest.rank*.jsonl"))

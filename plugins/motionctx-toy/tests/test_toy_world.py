@@ -294,6 +294,26 @@ def test_simple_world_is_flat_front_facing_and_keeps_to_its_lists() -> None:
     assert case.metadata["target_spec"]["characters"][0]["flat"] is True
 
 
+def test_simple_quadruped_world_is_the_simple_framing_with_animals() -> None:
+    """The family the bundled pose model never saw: side-view quadrupeds with the simple world's
+    size, flat colours and backgrounds, never turning round; held-out cases of it render."""
+    from motionctx_toy.world import WORLDS, world_preset
+
+    world = world_preset("simple_quadruped")
+    assert (world.size, world.frames, world.flat, world.front, world.families) == ((32, 32), 5, True, True, ("quadruped",))
+    kinds = set()
+    for seed in range(16):
+        clip = world.clip(seed)
+        spec = clip.spec
+        assert spec is not None and spec.characters[0].family == "quadruped" and spec.characters[0].flat
+        kinds.add(spec.motions[0].kind)
+        assert not world.motion(spec.motions[0].seed, "quadruped").yaw.any()
+        assert clip.poses.skeleton.name == "toy_quadruped"
+    assert kinds <= set(WORLDS["simple_quadruped"]["motions"]) and len(kinds) >= 3
+    case = world_preset("simple_quadruped", "heldout").cross_identity_case(HELDOUT_START + 1)
+    assert case.metadata["family"] == "quadruped" and float(case.target.mask.mean()) > 0.05
+
+
 def test_named_worlds_refuse_unknown_names_and_kinds() -> None:
     from motionctx_toy.world import world_preset
 

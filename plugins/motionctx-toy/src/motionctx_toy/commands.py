@@ -18,7 +18,7 @@ def benchmark_cmd(
     out: Path = typer.Option(Path("outputs/toy_benchmark/report.json"), "--out", help="report JSON (a .md table is written beside it)"),
     seed: list[int] = typer.Option([0, 1, 2], "--seed", help="benchmark seed (repeatable); each gives its own held-out cases"),
     cases: int = typer.Option(16, "--cases", min=1, help="cases per seed"),
-    world: str = typer.Option("simple", "--world", help="the toy world of the cases: simple (the bundled model's) or hard"),
+    world: str = typer.Option("simple", "--world", help="the toy world of the cases: simple (the bundled model's), hard, or simple_quadruped (animals)"),
     pose_model: Path | None = typer.Option(
         None, "--pose-model", help="model fully trained on the pose layout, variant pose_full (default: the bundled model)"
     ),
@@ -114,7 +114,7 @@ def manifest_cmd(
     out: Path = typer.Option(Path("outputs/toy_manifest"), "--out", help="folder to write (replaced whole; its manifest.jsonl is the benchmark)"),
     cases: int = typer.Option(24, "--cases", min=1, help="number of held-out cases"),
     seed: int = typer.Option(0, "--seed", min=0, max=9999, help="benchmark seed; each gives its own cases"),
-    world: str = typer.Option("simple", "--world", help="the toy world: simple (the bundled model's) or hard"),
+    world: str = typer.Option("simple", "--world", help="the toy world: simple (the bundled model's), hard, or simple_quadruped (animals)"),
     family: list[str] = typer.Option(
         ["humanoid", "quadruped", "bird"], "--family", help="body families the cases cycle through (repeatable)"
     ),

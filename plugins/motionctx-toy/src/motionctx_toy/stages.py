@@ -57,7 +57,7 @@ class ToyDatasetStage(Stage):
     class Config(PartConfig):
         folder: str = Field(description="output folder of clips and manifest.jsonl")
         count: int = Field(1000, ge=1, description="number of clips")
-        world: Literal["simple", "hard"] | None = Field(
+        world: Literal["simple", "hard", "simple_quadruped"] | None = Field(
             None, description="a named toy world (motionctx_toy.WORLDS); the framing keys set here override its settings"
         )
         first_seed: int = Field(0, ge=0, description="seed of the first clip")
