@@ -45,6 +45,16 @@ def test_manifest_has_categories_targets_and_backgrounds(manifest):
         for key in ("reference", "driving", "target", "background"):
             assert (manifest.parent / r[key]).is_file()
         assert (manifest.parent / r["files"]["driving_poses"]).is_file()
+    # the videos hold the exact frames (lossless), so outputs are scored against the true answer
+    from motionctx.io import read_video
+    from motionctx_toy.assets import read_sidecar
+    from motionctx_toy.clip import render_spec
+    from motionctx_toy.spec import ClipSpec
+
+    for role in ("driving", "target"):
+        video = manifest.parent / rows[0][role]
+        exact = render_spec(ClipSpec(**read_sidecar(video)["spec"])).video.frames
+        assert (read_video(video).frames - exact).abs().max() <= 1 / 255 + 1e-6, role
     other = manifest.parent.parent / "mine"
     other.mkdir()
     (other / "notes.txt").write_text("keep me")

@@ -3,9 +3,9 @@
 Each case animates identity A with the motion identity B performs; the target is A performing it
 on A's background. Cases cycle through the families (humanoid, quadruped, bird) and every
 ``several_every``-th case has two characters instead of one. Categories name both, as the
-method's benchmark does. Per case folder: ``reference.png``, ``driving.mp4``, ``target.mp4`` (each
-with its ``.toy.json`` sidecar; the videos with ``.poses.npz`` keypoints) and ``background.png``
-(the target's background, against which silhouettes are segmented).
+method's benchmark does. Per case folder: ``reference.png``, ``driving.mp4``, ``target.mp4`` (the
+videos lossless; each with its ``.toy.json`` sidecar; the videos with ``.poses.npz`` keypoints)
+and ``background.png`` (the target's background, against which silhouettes are segmented).
 """
 
 from __future__ import annotations
@@ -66,8 +66,9 @@ def write_case(folder: Path, case: CrossIdentityCase) -> dict[str, str]:
 
     folder.mkdir(parents=True, exist_ok=True)
     save_clip(folder / "reference.png", case.reference_clip)
-    save_clip(folder / "driving.mp4", case.driving)
-    save_clip(folder / "target.mp4", case.target)
+    # exact pixels: the target is what outputs are scored against (4:2:0 video blurs small characters)
+    save_clip(folder / "driving.mp4", case.driving, lossless=True)
+    save_clip(folder / "target.mp4", case.target, lossless=True)
     write_image(folder / "background.png", Image(case.target.background.float().contiguous()))
     out = {"reference": "reference.png", "driving": "driving.mp4", "target": "target.mp4", "background": "background.png"}
     for role in ("driving", "target"):
