@@ -120,7 +120,7 @@ class AnimateStage(Stage):
             max_frames=c.max_frames, snap_frames=False, driving_area=c.driving_area,
             memory=MemoryCheck(
                 self.name, pipeline.stage_key, segment, c.previews,
-                lambda frames, size: sampling_bytes(backbone, pipeline.part("composer"), frames, size),
+                lambda frames, size: sampling_bytes(backbone, pipeline.part("composer"), frames, size, c.guidance),
             ),
             warn=lambda m: pipeline.console.log(f"[yellow]{m}"),
         )

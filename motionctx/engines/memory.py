@@ -143,10 +143,11 @@ class MemoryPlan:
         return max(0, n)
 
 
-def sampling_bytes(backbone: Any, composer: Any, frames: int, size: tuple[int, int]) -> int:
+def sampling_bytes(backbone: Any, composer: Any, frames: int, size: tuple[int, int], guidance: float = 1.0) -> int:
     """Activation bytes of one forward pass of ``backbone`` over the composite ``composer`` builds
-    from ``frames`` frames of ``size``, when the backbone runs on the CPU (0 on a GPU, whose
-    memory this check does not cover, or for a backbone that cannot be planned)."""
+    from ``frames`` frames of ``size`` at ``guidance`` (twice as many where the backbone batches the
+    guided passes), when the backbone runs on the CPU (0 on a GPU, whose memory this check does not
+    cover, or for a backbone that cannot be planned)."""
     from motionctx.errors import MotionctxError
 
     device = getattr(backbone, "device", None)
@@ -157,7 +158,7 @@ def sampling_bytes(backbone: Any, composer: Any, frames: int, size: tuple[int, i
     except (MotionctxError, NotImplementedError):
         return 0
     shape = composer.composite_shape(frames, *size, backbone.geometry)
-    return int(model.inference_bytes(model.tokens(*shape), model.dtype_bytes))
+    return int(backbone.sampling_batch(guidance) * model.inference_bytes(model.tokens(*shape), model.dtype_bytes))
 
 
 def _gb(n: float) -> str:

@@ -99,6 +99,11 @@ class Backbone(Part):
         """Parameters the training engine optimises."""
         raise NotImplementedError(f"backbone {self.name!r} cannot be trained")
 
+    def sampling_batch(self, guidance: float) -> int:
+        """Copies of the latent one denoising forward pass holds at ``guidance`` (2 where the
+        conditional and unconditional passes run as one batch); the memory check multiplies by it."""
+        return 1
+
     def planned_model(self, model: str | None = None) -> PlannedModel:
         """What ``motionctx recipe plan`` needs (:class:`~motionctx.plan.model.PlannedModel`): the
         networks built on the meta device from the weights folder's config files, or from the

@@ -145,12 +145,14 @@ def plan_model(
     notes = list(w.notes)
     if not w.training:
         passes = 2 if w.guidance > 1 else 1
-        activation = model.inference_bytes(tokens, dtype_bytes)
+        activation = w.batch * model.inference_bytes(tokens, dtype_bytes)  # batch 2: guided passes batched
         frozen = sum(weights.values())
         single = Footprint(frozen, 0, 0, 0, activation, 0)
         flops = w.steps * passes * forward
+        batched = " in one batch" if w.batch > 1 else ""
         notes.append(
-            f"{w.steps} denoising steps x {passes} forward passes (guidance {w.guidance}); VAE and encoders not timed"
+            f"{w.steps} denoising steps x {passes} forward passes{batched} (guidance {w.guidance}); VAE and "
+            "encoders not timed"
         )
         return Plan(
             model.name, model.source, w, gpu, 1, utilisation, tokens, parameters, weights, 0,

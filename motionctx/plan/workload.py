@@ -91,6 +91,6 @@ def recipe_workload(
             notes.append(
                 f"working size of a {ASSUMED_REFERENCE[0]}x{ASSUMED_REFERENCE[1]} reference (it follows the reference image)"
             )
-        extra = {"steps": c.steps, "guidance": c.guidance}
+        extra = {"steps": c.steps, "guidance": c.guidance, "batch": backbone.sampling_batch(c.guidance)}
     composite = composer.composite_shape(frames, *size, geometry) if composer is not None else (frames, *size)
     return Workload(spec.run, key, frames, (int(size[0]), int(size[1])), tuple(composite), notes=notes, **extra)

@@ -162,6 +162,7 @@ def test_animate_memory_check_counts_the_sampling_activations(backbones) -> None
     need = sampling_bytes(bb, SpatialComposer(), 81, (480, 832))
     model = bb.planned_model()
     assert need == model.inference_bytes(model.tokens(81, 480, 1664), 4) > 0
+    assert sampling_bytes(bb, SpatialComposer(), 81, (480, 832), guidance=5.0) == need  # two passes, one at a time
     pictures = MemoryPlan(81, (480, 832), (480, 832), 81)
     free = int(pictures.total() / HEADROOM) + 1  # room for the pictures alone
     check_memory(pictures, stage="animate", key="stages.0.with", available=free)
@@ -172,6 +173,21 @@ def test_animate_memory_check_counts_the_sampling_activations(backbones) -> None
             key="stages.0.with",
             available=free,
         )
+
+
+def test_batched_guidance_doubles_the_sampling_activations(fresh_backbone) -> None:
+    """With ``batch_cfg`` the guided passes run as one batch of 2: the memory check counts both."""
+    from motionctx.builtins.composers import SpatialComposer
+    from motionctx.engines.memory import sampling_bytes
+
+    bb = fresh_backbone("i2v", batch_cfg=True)
+    one = sampling_bytes(bb, SpatialComposer(), 17, (64, 64), guidance=1.0)
+    assert one > 0 and sampling_bytes(bb, SpatialComposer(), 17, (64, 64), guidance=5.0) == 2 * one
+    # and `motionctx recipe plan` of an animate recipe (guidance 5) counts the same
+    plans = [plan_recipe(load_recipe(REPO / "recipes" / "pose_m2.yaml", [f"parts.backbone.with.batch_cfg={b}"],
+                                     keep_unset=True), model="wan2.1-i2v-14b-480p") for b in ("false", "true")]
+    assert plans[1].activations["inference"] == 2 * plans[0].activations["inference"] > 0
+    assert "in one batch" in " ".join(plans[1].notes) and plans[1].flops == plans[0].flops
 
 
 def test_moments_name_the_gradients_a_real_backward_pass_has_made() -> None:

@@ -165,6 +165,10 @@ class WanBackbone(WanTrainingMixin):
 
         return describe(self.config)
 
+    def sampling_batch(self, guidance: float) -> int:
+        """2 with ``batch_cfg`` while guidance is on (above 1), else 1."""
+        return 2 if self.config.batch_cfg and guidance > 1.0 else 1
+
     def planned_model(self, model: str | None = None) -> Any:
         """The networks on the meta device, from the weights folder's config files, or from the
         published configuration ``model`` (:attr:`published_models`); no weights are read."""
