@@ -36,18 +36,32 @@ def is_main() -> bool:
     return rank_and_world()[0] == 0
 
 
+#: how long :func:`barrier` waits for the slowest process: a stage's shards can finish hours apart
+#: (a resumed synthesis, say), far past the process group's own 30 minutes
+WAIT_HOURS = 24.0
+_waiting: list[Any] = []  # the CPU group barrier() waits on, made once by init()
+
+
 def init() -> Any:
     """Initialise the process group (gloo on CPU, nccl on GPU) when launched as several processes,
-    and pin this process's GPU. Returns accelerate's ``PartialState``; cheap to call again."""
+    and pin this process's GPU. Returns accelerate's ``PartialState``; cheap to call again. Every
+    process calls it at the same point (a stage's start): the first call also makes the group
+    :func:`barrier` waits on."""
     import torch
+    import torch.distributed as dist
     from accelerate import PartialState
 
-    return PartialState(cpu=not torch.cuda.is_available())
+    state = PartialState(cpu=not torch.cuda.is_available())
+    if not _waiting and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        from datetime import timedelta
+
+        _waiting.append(dist.new_group(backend="gloo", timeout=timedelta(hours=WAIT_HOURS)))
+    return state
 
 
 def barrier() -> None:
-    """Wait for every process (no-op in a single process)."""
+    """Wait for every process, up to :data:`WAIT_HOURS` (no-op in a single process)."""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
-        dist.barrier()
+        dist.barrier(group=_waiting[0] if _waiting else None)
