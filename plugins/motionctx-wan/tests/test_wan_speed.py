@@ -115,6 +115,24 @@ def test_collapsed_padding_gives_the_padded_output(variant, batched, fresh_backb
     assert short.sampling_options()["collapse_padding"] is True
 
 
+def test_full_compile_compiles_the_vae_before_the_first_condition_is_encoded(fresh_backbone, image, video):
+    """The VAE's coders are marked for compiling when sampling starts, before the first sample
+    encodes its condition; loading (and so training) leaves them eager."""
+    bb = fresh_backbone("i2v", compile="full")
+    vae = bb.pipe.vae
+    assert vae.encoder._compiled_call_impl is None  # loaded for training as well: eager
+    seen = []
+
+    def first_encode(*args, **kwargs):  # stops the sample before anything compiles (slow on the CPU)
+        seen.append(vae.encoder._compiled_call_impl is not None)
+        raise RuntimeError("stop at the first encode")
+
+    vae.encode = first_encode
+    with pytest.raises(RuntimeError, match="stop at the first encode"):
+        bb.sample(FirstFrameComposer().compose(image(SIZE, SIZE), video(FRAMES, SIZE, SIZE)), "a robot", steps=1)
+    assert seen == [True]
+
+
 @pytest.mark.slow
 def test_full_compile_gives_the_uncompiled_output(fresh_backbone, image, video):
     """The whole transformer forward and the VAE's coders compiled (with batched guidance and
@@ -131,7 +149,7 @@ def test_full_compile_gives_the_uncompiled_output(fresh_backbone, image, video):
     composite = FirstFrameComposer().compose(image(SIZE, SIZE), video(FRAMES, SIZE, SIZE))
     ref = _sample(plain, composite, steps=2)
     assert (_sample(fast, composite, steps=2) - ref).abs().max() < 1e-4
-    assert (_sample(fast, composite, steps=2) - ref).abs().max() < 1e-4  # the VAE's encoder compiled too
+    assert (_sample(fast, composite, steps=2) - ref).abs().max() < 1e-4  # again, everything compiled now
     assert fast.pipe.vae.encoder._compiled_call_impl is not None and fast.pipe.vae.decoder._compiled_call_impl is not None
     assert fast.sampling_options() == {"cache": "none", "batch_cfg": True, "compile": "full", "collapse_padding": True}
 

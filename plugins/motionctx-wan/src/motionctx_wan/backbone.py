@@ -429,13 +429,15 @@ class WanBackbone(WanTrainingMixin):
         import torch
 
         from motionctx_wan.sampling import Guidance, denoise
-        from motionctx_wan.speed import install_cache, reset_cache
+        from motionctx_wan.speed import compile_vae, install_cache, reset_cache
 
         self.ensure_loaded()
         if steps < 1:
             raise InputError(f"{self.name}: steps must be >= 1, got {steps}")
         cfg = self.config
         models = self.experts()
+        if cfg.compile == "full":  # before the condition is encoded, so the first sample's encode is compiled too
+            compile_vae(self.pipe.vae)
         with torch.no_grad():
             cond = self.encode_condition(composite)
             text = self.encode_text([prompt])

@@ -100,13 +100,11 @@ def denoise(
     from diffusers.utils.torch_utils import randn_tensor
 
     from motionctx_wan import flow
-    from motionctx_wan.speed import compile_vae, install_padding
+    from motionctx_wan.speed import install_padding
 
     if bb.config.collapse_padding:
         install_padding(bb.experts())
         guidance = guidance.collapsed()
-    if bb.config.compile == "full":
-        compile_vae(bb.pipe.vae)
     device = bb.device
     scheduler = bb.make_scheduler()
     scheduler.set_timesteps(steps, device=device)
