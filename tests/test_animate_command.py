@@ -203,9 +203,10 @@ def test_the_follow_measure_passes_a_character_moved_with_the_skeleton_and_fails
     assert not _passes(_follows(_track(copied, background), skeleton))
 
 
-# Measured with the bundled pose_full model (5000 steps with the motion curriculum): foreground share
-# 0.17, centroid x correlation 0.96 with the skeleton, x shift -2.5 px against the skeleton's -2.9 px.
-# (The model bundled before it drew a blur that did not move: share 0.06, correlation -0.03.)
+# Measured with the bundled pose_full model (width 256, 5000 steps with the motion curriculum):
+# foreground share 0.16, centroid x correlation 0.99 with the skeleton, x shift -3.2 px against the
+# skeleton's -2.9 px (the width-128 model: 0.17, 0.96, -2.5 px; the one before it drew a blur that
+# did not move: share 0.06, correlation -0.03).
 def test_the_toy_characters_foreground_moves_with_the_skeleton(toy_run, toy_motion) -> None:
     from motionctx.pose.foreground import background_colours
 
