@@ -291,7 +291,8 @@ def test_synthesize_draws_the_clips_keypoint_file_instead_of_estimating(tmp_path
             "raw": ("with", "raw")}
     stages = "".join(
         f"  - {{run: synthesize, with: {{manifest: \"{clips / m}.jsonl\", references: \"{refs / 'refs.jsonl'}\", "
-        f"folder: {name}, motion: {slot}, text: null, steps: 2, guidance: 1.0, max_frames: {n}, seed: {seed}}}}}\n"
+        f"folder: {name}, motion: {slot}, text: null, steps: 2, guidance: 1.0, max_frames: {n}, seed: {seed}, "
+            f"lossless: true}}}}\n"
         for name, (m, slot) in runs.items()
     )
     recipe = tmp_path / "r.yaml"
@@ -307,8 +308,10 @@ def test_synthesize_draws_the_clips_keypoint_file_instead_of_estimating(tmp_path
     assert entry["file"]["keypoints"] == str(window_only)
     assert "keypoints" not in entry["estimated"] and "keypoints" not in entry["raw"]  # raw_video ignores the file
     made = {name: read_video(e["video"]).frames for name, e in entry.items()}
+    # lossless videos: equal frames read back equal (a lossy encode of them failed CI once, 0.055 apart)
     torch.testing.assert_close(made["file"], made["estimated"])  # the window's entries, not the slot's file
-    assert (made["file"] - made["still"]).abs().mean() > 0.01  # the teacher follows the skeleton it is given
+    # the teacher follows the skeleton it is given: 0.012-0.032 apart at 2 steps, by the window's start
+    assert (made["file"] - made["still"]).abs().mean() > 0.005
 
 
 def test_synthesize_prompt_takes_only_the_caption_placeholder(tmp_path: Path) -> None:
