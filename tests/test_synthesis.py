@@ -308,7 +308,7 @@ def test_synthesize_draws_the_clips_keypoint_file_instead_of_estimating(tmp_path
     assert entry["file"]["keypoints"] == str(window_only)
     assert "keypoints" not in entry["estimated"] and "keypoints" not in entry["raw"]  # raw_video ignores the file
     made = {name: read_video(e["video"]).frames for name, e in entry.items()}
-    # lossless videos: equal frames read back equal (a lossy encode of them failed CI once, 0.055 apart)
+    # lossless videos: equal frames read back equal (lossy ones failed a clean run once, 0.055 apart)
     torch.testing.assert_close(made["file"], made["estimated"])  # the window's entries, not the slot's file
     # the teacher follows the skeleton it is given: 0.012-0.032 apart at 2 steps, by the window's start
     assert (made["file"] - made["still"]).abs().mean() > 0.005
