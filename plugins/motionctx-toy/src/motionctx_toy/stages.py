@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from motionctx.parts import PartConfig, Stage, StageResult
 
@@ -57,9 +57,23 @@ class ToyDatasetStage(Stage):
     class Config(PartConfig):
         folder: str = Field(description="output folder of clips and manifest.jsonl")
         count: int = Field(1000, ge=1, description="number of clips")
-        world: Literal["simple", "hard", "simple_quadruped"] | None = Field(
+        world: str | None = Field(
             None, description="a named toy world (motionctx_toy.WORLDS); the framing keys set here override its settings"
         )
+
+        @field_validator("world")
+        @classmethod
+        def _named(cls, name: str | None) -> str | None:
+            """One of motionctx_toy.WORLDS (world_preset's own message otherwise)."""
+            from motionctx.errors import InputError
+            from motionctx_toy.world import world_preset
+
+            if name is not None:
+                try:
+                    world_preset(name)
+                except InputError as exc:
+                    raise ValueError(str(exc)) from None
+            return name
         first_seed: int = Field(0, ge=0, description="seed of the first clip")
         split: Literal["train", "heldout"] = Field("train", description="seed range the clips come from")
         size: tuple[int, int] = Field((64, 64), description="frame size [H, W]")
