@@ -37,7 +37,8 @@ def _launch(wait_hours: float, late: float) -> list[subprocess.CompletedProcess]
         )
         for r in (0, 1)
     ]
-    return [subprocess.CompletedProcess(p.args, p.wait(timeout=120), *p.communicate()) for p in procs]
+    outputs = [p.communicate(timeout=120) for p in procs]  # reads the pipes as they fill, then waits
+    return [subprocess.CompletedProcess(p.args, p.returncode, *out) for p, out in zip(procs, outputs)]
 
 
 def test_barrier_waits_for_the_late_process() -> None:
