@@ -49,6 +49,19 @@ def test_bundle_is_what_the_demo_loads() -> None:
     assert min(reference["characters"][0]["seed"], driving["characters"][0]["seed"]) >= 1_000_000
 
 
+def test_demo_sidecars_render_their_media_again() -> None:
+    """Each demo asset's sidecar describes its media: its spec renders the same pixels, exactly
+    for the reference (a still held from another motion of its character), within the coding of
+    the mp4 videos (4:2:0 like a user's: 0.028-0.031 mean absolute difference measured)."""
+    for name, media in (("reference", "reference.png"), ("driving", "driving.mp4"), ("target", "target.mp4")):
+        spec = read_sidecar(ASSETS / f"{name}.toy.json")["spec"]
+        stored = read_image(ASSETS / media).pixels[None] if media.endswith(".png") else read_video(ASSETS / media).frames
+        again = render_spec(spec).video.frames
+        assert again.shape == stored.shape, name
+        diff = (again - stored).abs()
+        assert float(diff.max() if media.endswith(".png") else diff.mean()) <= (1 / 255 + 1e-6 if media.endswith(".png") else 0.04), name
+
+
 def test_demo_writes_video_preview_and_sheet(demo_output: Path) -> None:
     out = read_video(demo_output / "out.mp4")
     assert tuple(out.frames.shape) == (17, 3, 32, 32)

@@ -22,6 +22,7 @@ from motionctx_toy import (
 )
 from motionctx_toy.metrics import foreground_mask
 from motionctx_toy.posing import pose
+from motionctx_toy.world import world_preset
 from motionctx_toy.skeletons import KEYPOINTS, skeleton_for
 
 
@@ -324,3 +325,16 @@ def test_named_worlds_refuse_unknown_names_and_kinds() -> None:
     with pytest.raises(InputError, match="unknown background kinds"):
         ToyWorld(backgrounds=("sky",))
     assert world_preset("simple", size=(48, 48)).size == (48, 48)
+
+
+def test_a_cases_specs_render_its_reference_driving_and_target_again() -> None:
+    """Each clip of a cross-identity case carries a spec that reproduces its pixels, the
+    reference still included (a frame held from another motion of A's)."""
+    world = world_preset("simple", "heldout")
+    for i in range(3):
+        case = world.cross_identity_case(HELDOUT_START + i)
+        for clip in (case.reference_clip, case.driving, case.target):
+            again = render_spec(clip.metadata["spec"])
+            assert torch.equal(again.video.frames, clip.video.frames)
+            assert torch.equal(again.poses.keypoints, clip.poses.keypoints)
+        assert case.reference_clip.metadata["spec"]["motions"][0]["hold"][1] == world.frames

@@ -17,7 +17,7 @@ from motionctx_toy.motion import Motion, make_motion
 from motionctx_toy.posing import Placement, pose
 from motionctx_toy.raster import paint
 from motionctx_toy.skeletons import skeleton_for
-from motionctx_toy.spec import ClipSpec
+from motionctx_toy.spec import ClipSpec, MotionSpec
 
 if TYPE_CHECKING:
     import torch
@@ -174,7 +174,8 @@ def _assemble(canvas, owner, bg, chars, mots, poses, pls, background, size, fps,
         metadata["spec"] = ClipSpec(
             characters=[{"family": c.family, "seed": c.seed, **({"flat": True} if c.flat else {}),
                          **({"thickness": c.thickness} if c.thickness != 1.0 else {})} for c in chars],
-            motions=[{"seed": m.seed, "kind": m.kind, **({"front": True} if m.front else {})} for m in mots],
+            motions=[{"seed": m.seed, "kind": m.kind, **({"front": True} if m.front else {}),
+                      **({"hold": m.held} if m.held is not None else {})} for m in mots],
             frames=int(canvas.shape[0]), size=size, background=background.seed, background_kind=background.kind,
             placements=[p.as_dict() for p in pls], fps=fps, supersample=s,
         ).model_dump()
@@ -182,11 +183,18 @@ def _assemble(canvas, owner, bg, chars, mots, poses, pls, background, size, fps,
     return ToyClip(video, tuple(pose_seqs), mask, char_masks, torch.from_numpy(bg.transpose(2, 0, 1).copy()), metadata)
 
 
+def _spec_motion(m: MotionSpec, family: str, frames: int) -> Motion:
+    if m.hold is None:
+        return make_motion(m.seed, family, frames, kind=m.kind, front=m.front)
+    k, n = m.hold
+    return make_motion(m.seed, family, n, kind=m.kind, front=m.front).frame(k)
+
+
 def render_spec(spec: ClipSpec | dict[str, Any]) -> ToyClip:
     """Render the clip a :class:`ClipSpec` describes (the same pixels every time)."""
     spec = spec if isinstance(spec, ClipSpec) else ClipSpec(**spec)
     chars = [make_character(c.seed, c.family, flat=c.flat, thickness=c.thickness) for c in spec.characters]
-    mots = [make_motion(m.seed, c.family, spec.frames, kind=m.kind, front=m.front) for c, m in zip(chars, spec.motions)]
+    mots = [_spec_motion(m, c.family, spec.frames) for c, m in zip(chars, spec.motions)]
     colours = [c for ch in chars for c in ch.colours.values()]
     bg = make_background(spec.background, avoid=colours, kind=spec.background_kind)
     pls = [Placement(**p.model_dump()) for p in spec.placements] if spec.placements else None

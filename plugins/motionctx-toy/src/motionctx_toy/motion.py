@@ -25,7 +25,8 @@ class Motion:
     """``offsets [T, B, 2]`` radians per bone (alpha, beta); ``root_x [T]`` in frame widths;
     ``lift [T]`` above the ground line in frame heights; ``yaw``/``roll [T]`` radians about
     the vertical axis and the camera axis (roll turns about joint ``pivot``); ``ground`` is the
-    ground line as a fraction of the frame height."""
+    ground line as a fraction of the frame height. ``held`` ``(k, n)``: this one-frame motion is
+    frame ``k`` of the motion drawn at ``n`` frames (a still, see :meth:`frame`)."""
 
     family: str
     kind: str
@@ -39,6 +40,7 @@ class Motion:
     traits: dict[str, str] = field(default_factory=dict)
     seed: int | None = None
     front: bool = False
+    held: tuple[int, int] | None = None
 
     @property
     def frames(self) -> int:
@@ -65,15 +67,19 @@ class Motion:
 
     def frame(self, index: int) -> Motion:
         """A one-frame motion holding frame ``index`` (for reference stills)."""
+        if not 0 <= index < self.frames:
+            raise InputError(f"frame {index} of a motion with {self.frames} frames")
         sl = slice(index, index + 1)
+        held = self.held if self.held is not None else (index, self.frames)
         return replace(
             self, offsets=self.offsets[sl], root_x=self.root_x[sl], lift=self.lift[sl], yaw=self.yaw[sl],
-            roll=self.roll[sl],
+            roll=self.roll[sl], held=held,
         )
 
     def describe(self) -> dict[str, object]:
         return {"family": self.family, "kind": self.kind, "seed": self.seed, "frames": self.frames,
-                "traits": dict(self.traits), **({"front": True} if self.front else {})}
+                "traits": dict(self.traits), **({"front": True} if self.front else {}),
+                **({"held": list(self.held)} if self.held is not None else {})}
 
 
 def motion_kinds(family: str) -> tuple[str, ...]:

@@ -28,6 +28,16 @@ class MotionSpec(_Spec):
     seed: int = Field(ge=0, description="motion seed (< 1000000 train, >= 1000000 held out)")
     kind: str | None = Field(None, description="force a motion kind (walk, wave, ...); default: from the seed")
     front: bool = Field(False, description="keep the body facing the camera (no turning or rolling)")
+    hold: tuple[int, int] | None = Field(
+        None, description="[k, n]: a still, frame k of the motion drawn at n frames (the clip repeats it)"
+    )
+
+    @field_validator("hold")
+    @classmethod
+    def _hold_in_range(cls, v: tuple[int, int] | None) -> tuple[int, int] | None:
+        if v is not None and not 0 <= v[0] < v[1]:
+            raise ValueError(f"hold must be [k, n] with 0 <= k < n, got {list(v)}")
+        return v
 
 
 class PlacementSpec(_Spec):
