@@ -2,7 +2,7 @@
 
 Every (variant, case) pair goes through the animate engine (or a baseline), is scored by the
 recipe's scorer parts and recorded under ``<folder>/pairs/``; finished pairs are skipped when the
-stage runs again. Rank 0 then writes ``report.json``, ``report.md`` and ``report.html``. See
+stage runs again with the same case files, variant, parts and settings. Rank 0 then writes ``report.json``, ``report.md`` and ``report.html``. See
 :mod:`motionctx.engines.evaluation`.
 """
 
@@ -24,7 +24,8 @@ class EvaluateStage(Stage):
     """Run a benchmark manifest through one or more model variants, score every output and write
     report.json, report.md and a self-contained report.html.
 
-    Resumable (a finished pair is never redone) and sharded over processes by RANK/WORLD_SIZE.
+    Resumable (a finished pair is not redone unless its case files, variant, parts or sampling
+    settings changed) and sharded over processes by RANK/WORLD_SIZE.
     """
 
     name: ClassVar[str] = "evaluate"
@@ -123,14 +124,18 @@ class EvaluateStage(Stage):
         folder = pipeline.output_dir / c.folder
         scorers = [runner.ScorerSlot(slot, spec.use, spec.params) for slot, spec in pipeline.recipe.parts.items()
                    if spec.kind == "scorer" and (c.scorers is None or slot in c.scorers)]
-        pairs = runner.plan_pairs(c.variants, cases, folder / "pairs", rank, world)
+        settings = runner.RunSettings(c.steps, c.guidance, c.seed, c.prompt, c.negative_prompt, c.segment_frames,
+                                      c.carry, c.keep_known, extra={"size": c.size, "area": c.area, "max_frames":
+                                      c.max_frames, "driving_area": c.driving_area})
+        pairs = runner.plan_pairs(c.variants, cases, folder / "pairs", rank, world, settings,
+                                  lambda v: merged_parts(pipeline.recipe.parts, v))
         if c.retry_failed:
             _forget_failures(pairs)
         todo = [p for p in pairs if not p.done]
+        stale = sum(p.recorded for p in todo)
         where = f" on rank {rank}/{world}" if world > 1 else ""
-        pipeline.console.log(f"evaluate: {len(pairs)} pairs{where}, {len(pairs) - len(todo)} already done")
-        settings = runner.RunSettings(c.steps, c.guidance, c.seed, c.prompt, c.negative_prompt, c.segment_frames,
-                                      c.carry, c.keep_known)
+        again = f", {stale} to run again (their case files, variant or settings changed)" if stale else ""
+        pipeline.console.log(f"evaluate: {len(pairs)} pairs{where}, {len(pairs) - len(todo)} already done{again}")
         cache = PartCache(pipeline.registry)
         current: str | None = None
 

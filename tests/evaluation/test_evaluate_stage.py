@@ -56,6 +56,32 @@ def test_finished_pairs_are_not_redone(baseline_recipe, tmp_path):
     assert all(p.stat().st_mtime_ns == stamps[p] for p in results[1:])
 
 
+def test_pairs_run_again_when_what_they_are_made_from_changed(baseline_recipe, benchmark, tmp_path):
+    """Same bytes under a new modification time: kept. Another reference image: that case's pairs
+    run again (and score differently). Another working size: every pair."""
+    import os
+
+    from motionctx.io import write_image
+    from motionctx.types import Image
+
+    from .conftest import square_clip
+
+    out = tmp_path / "out"
+    run(baseline_recipe, out)
+    ref = benchmark.parent / "ref0.png"
+    os.utime(ref, ns=(1, 1))
+    assert run(baseline_recipe, out)[0].metrics["pairs_run"] == 0
+    result = out / "eval" / "pairs" / "copy" / "sq-0" / "result.json"
+    before = json.loads(result.read_text())
+    write_image(ref, Image(square_clip((0.1, 0.9, 0.1), (0.5, 0.5, 0.5), [12])[0]))
+    [again] = run(baseline_recipe, out)
+    assert again.metrics["pairs_run"] == 3 and again.metrics["pairs_recorded"] == 9
+    after = json.loads(result.read_text())
+    assert after["inputs"] != before["inputs"] and after["scores"] != before["scores"]
+    [resized] = run(baseline_recipe, out, "stages.0.with.size=[16,16]")
+    assert resized.metrics["pairs_run"] == 9
+
+
 def test_two_processes_split_the_pairs(baseline_recipe, benchmark, tmp_path):
     """A real two-process launch (gloo on the CPU, as accelerate/torchrun set it up)."""
     import os

@@ -2,7 +2,10 @@
 
 Each pair owns ``pairs/<variant>/<case id>/``: ``output.mp4`` and ``result.json``, both written
 atomically, ``result.json`` last. A pair whose ``result.json`` exists is finished and skipped on a
-rerun (a killed run resumes where it stopped). Pairs are split over processes round robin in a
+rerun (a killed run resumes where it stopped), as long as what its output is made from is the same:
+``result.json`` records a fingerprint of the case's file contents and other fields, the variant
+and the sampling settings (:func:`pair_inputs`); when any of them changed the pair runs again.
+Scorers are not part of it, and neither are the weights behind a variant's paths. Pairs are split over processes round robin in a
 fixed order (``i % world == rank``), so every process of a launch takes its own.
 
 A scorer that raises a :class:`~motionctx.errors.MotionctxError` (a judge's malformed reply, say)
@@ -37,10 +40,24 @@ class Pair:
     variant: Variant
     case: CaseSpec
     folder: Path
+    inputs: str = ""
+
+    @property
+    def recorded(self) -> bool:
+        """Whether a result is on disk (it may be for other inputs)."""
+        return (self.folder / RESULT).is_file()
 
     @property
     def done(self) -> bool:
-        return (self.folder / RESULT).is_file()
+        """Finished, for these inputs."""
+        import json
+
+        if not self.recorded:
+            return False
+        try:
+            return json.loads((self.folder / RESULT).read_text(encoding="utf-8")).get("inputs") == self.inputs
+        except (OSError, ValueError):
+            return False
 
 
 @dataclass
@@ -52,10 +69,60 @@ class ScorerSlot:
     params: dict[str, Any]
 
 
-def plan_pairs(variants: list[Variant], cases: list[CaseSpec], root: Path, rank: int = 0, world: int = 1) -> list[Pair]:
-    """This process's pairs, variant by variant (each model loads once)."""
+def file_digest(path: Path, cache: dict[Path, str] | None = None) -> str:
+    """SHA-256 of a file's bytes (a folder: of its files' names and bytes), remembered in ``cache``."""
+    import hashlib
+
+    if cache is not None and path in cache:
+        return cache[path]
+    h = hashlib.sha256()
+    for f in sorted(path.rglob("*")) if path.is_dir() else [path]:
+        if f.is_file():
+            h.update(str(f.relative_to(path)).encode() if f != path else b"")
+            with open(f, "rb") as fh:
+                h.update(hashlib.file_digest(fh, "sha256").digest())
+    digest = h.hexdigest()
+    if cache is not None:
+        cache[path] = digest
+    return digest
+
+
+def pair_inputs(variant: Variant, case: CaseSpec, settings: RunSettings | None, cache: dict[Path, str] | None = None,
+                parts: dict[str, Any] | None = None) -> str:
+    """A fingerprint of what a pair's output is made from: the contents of the case's files (not
+    their paths: a moved benchmark keeps its results), its categories and extra fields, the
+    variant, for a model variant the part specs it runs with (``parts``), and the settings (a
+    baseline's: only the working size, ``settings.extra``)."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from motionctx.engines.evaluation.case import MEDIA_FIELDS
+
+    media = {k: getattr(case, k) for k in ("reference", "driving", *MEDIA_FIELDS) if getattr(case, k) is not None}
+    media.update({f"files.{k}": v for k, v in case.files.items()})
+    doc = {
+        "files": {k: file_digest(Path(v), cache) for k, v in sorted(media.items())},
+        "categories": list(case.categories), "extra": case.extra,
+        "variant": variant.model_dump(mode="json"),
+        "parts": parts if variant.baseline is None else None,
+        # a baseline is the case's own media at the working size: only the size settings (extra) matter
+        "settings": None if settings is None else asdict(settings) if variant.baseline is None else settings.extra,
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def plan_pairs(variants: list[Variant], cases: list[CaseSpec], root: Path, rank: int = 0, world: int = 1,
+               settings: RunSettings | None = None, parts_of: Callable[[Variant], dict[str, Any]] | None = None) -> list[Pair]:
+    """This process's pairs, variant by variant (each model loads once), with their inputs'
+    fingerprints (``parts_of``: a variant's part specs)."""
     pairs = [Pair(v, c, root / v.name / c.id) for v in variants for c in cases]
-    return [p for i, p in enumerate(pairs) if i % world == rank]
+    mine = [p for i, p in enumerate(pairs) if i % world == rank]
+    digests: dict[Path, str] = {}
+    specs = {v.name: parts_of(v) if parts_of else None for v in variants}
+    for p in mine:
+        p.inputs = pair_inputs(p.variant, p.case, settings, digests, specs[p.variant.name])
+    return mine
 
 
 def baseline_output(kind: str, case: EvalCase) -> Video:
@@ -103,7 +170,7 @@ class RunSettings:
     segment_frames: int | None = None
     carry: str = "last_frame"
     keep_known: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # the working size settings (size, area, ...)
 
 
 def generate(pair: Pair, case: EvalCase, parts: dict[str, Any], settings: RunSettings) -> Video:
@@ -133,7 +200,7 @@ def run_pair(
     from motionctx.io import atomic_write_json, write_video
 
     started = time.perf_counter()
-    record: dict[str, Any] = {"variant": pair.variant.name, "case": pair.case.id,
+    record: dict[str, Any] = {"variant": pair.variant.name, "case": pair.case.id, "inputs": pair.inputs,
                               "categories": list(pair.case.categories), "scores": {}, "errors": {}}
     try:
         built = {} if pair.variant.baseline is not None else parts(pair.case)
