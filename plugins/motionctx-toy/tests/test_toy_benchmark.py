@@ -179,3 +179,18 @@ def test_cli_writes_report_and_result_line(tiny: tuple[Path, Path], tmp_path: Pa
     world = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", "benchmark", "--world", "simpel"],
                            capture_output=True, text=True, timeout=300)
     assert world.returncode == 2 and "did you mean 'simple'" in world.stderr
+
+
+def test_world_option_help_names_every_world() -> None:
+    """The --world help of the benchmark and manifest commands is written by hand: it must name
+    every world of WORLDS (a new world added there is missing here until the help says it)."""
+    import os
+
+    from motionctx_toy.world import WORLDS
+
+    for command in ("benchmark", "manifest"):
+        out = subprocess.run([sys.executable, "-m", "motionctx.cli", "toy", command, "--help"], capture_output=True,
+                             text=True, timeout=300, env={**os.environ, "COLUMNS": "400"})
+        assert out.returncode == 0, out.stderr
+        line = next(x for x in out.stdout.splitlines() if "--world" in x)
+        assert all(name in line for name in WORLDS), (command, line)
