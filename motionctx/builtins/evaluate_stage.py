@@ -2,8 +2,8 @@
 
 Every (variant, case) pair goes through the animate engine (or a baseline), is scored by the
 recipe's scorer parts and recorded under ``<folder>/pairs/``; finished pairs are skipped when the
-stage runs again with the same case files, variant, parts and settings. Rank 0 then writes ``report.json``, ``report.md`` and ``report.html``. See
-:mod:`motionctx.engines.evaluation`.
+stage runs again with the same case files, variant, parts and settings. Rank 0 then writes
+``report.json``, ``report.md`` and ``report.html``. See :mod:`motionctx.engines.evaluation`.
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
 Each pair owns ``pairs/<variant>/<case id>/``: ``output.mp4`` and ``result.json``, both written
 atomically, ``result.json`` last. A pair whose ``result.json`` exists is finished and skipped on a
 rerun (a killed run resumes where it stopped), as long as what its output is made from is the same:
-``result.json`` records a fingerprint of the case's file contents and other fields, the variant
-and the sampling settings (:func:`pair_inputs`); when any of them changed the pair runs again.
-Scorers are not part of it, and neither are the weights behind a variant's paths. Pairs are split over processes round robin in a
-fixed order (``i % world == rank``), so every process of a launch takes its own.
+``result.json`` records a fingerprint of the case's file contents and other fields, the variant,
+its parts and the settings (:func:`pair_inputs`); when any of them changed the pair runs again.
+Scorers are not part of it, and neither are the weights behind a variant's paths. Pairs are split
+over processes round robin in a fixed order (``i % world == rank``), so every process of a launch
+takes its own.
 
 A scorer that raises a :class:`~motionctx.errors.MotionctxError` (a judge's malformed reply, say)
 is recorded in that pair's ``errors`` and the run goes on; so is a generation that fails with

@@ -22,8 +22,8 @@ from motionctx_toy import (
 )
 from motionctx_toy.metrics import foreground_mask
 from motionctx_toy.posing import pose
-from motionctx_toy.world import world_preset
 from motionctx_toy.skeletons import KEYPOINTS, skeleton_for
+from motionctx_toy.world import world_preset
 
 
 @pytest.fixture(scope="module")

@@ -184,6 +184,7 @@ def _assemble(canvas, owner, bg, chars, mots, poses, pls, background, size, fps,
 
 
 def _spec_motion(m: MotionSpec, family: str, frames: int) -> Motion:
+    """The motion a spec names: drawn at the clip's frame count, or a still held from ``hold``."""
     if m.hold is None:
         return make_motion(m.seed, family, frames, kind=m.kind, front=m.front)
     k, n = m.hold
