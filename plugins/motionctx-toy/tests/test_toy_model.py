@@ -155,6 +155,21 @@ def test_bundle_copies_model_lora_and_training_summary(toy_model: Path, tmp_path
     assert json.loads((full / "training.json").read_text())["backbone"] == {"rope_parts": 2}
 
 
+def test_training_summary_counts_steps_redone_after_a_resume_once(tmp_path: Path) -> None:
+    from motionctx.io import append_jsonl
+    from motionctx_toy.bundling import training_summary
+
+    log = tmp_path / "metrics.jsonl"
+    # steps 50..150 a minute apart; stopped after logging 150 and 175 slowly (beside other work), resumed
+    # a day later from the checkpoint at 150: 175 and 200 logged again, a minute apart
+    rows = [(50, 0), (100, 60), (150, 120), (175, 600), (175, 86400), (200, 86460)]
+    for step, t in rows:
+        append_jsonl(log, {"step": step, "loss": 1.0 if t < 86400 else 0.5, "step_time": 1.0, "time": t})
+    summary = training_summary(tmp_path, window=1)
+    assert summary["steps"] == 200 and summary["loss_end"] == 0.5
+    assert summary["minutes"] == pytest.approx(4.0)  # 3 gaps of a minute, the resume counted as one
+
+
 def test_latent_scale_is_per_coefficient_or_one_for_all(tmp_path: Path) -> None:
     import json
 

@@ -3,6 +3,7 @@ and a summary of the training logs, checked against the size budget of the repos
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from pathlib import Path
 from typing import Any
@@ -18,17 +19,24 @@ def training_summary(train_folder: str | Path, window: int = 4) -> dict[str, Any
     seconds per step of one training run, read from its ``metrics.jsonl``.
 
     ``minutes`` adds up the time between logged steps; a gap over 10 times the median one is a
-    pause (the run was stopped and resumed later) and counts as one median gap."""
+    pause (the run was stopped and resumed later) and counts as one median gap. Steps logged after
+    the checkpoint a run resumed from were trained again; only their last logging counts."""
     from motionctx.io import read_jsonl
 
     path = Path(train_folder) / "metrics.jsonl"
     if not path.is_file():
         raise InputError(f"no training log at {path}", "pass the `train` folder a training stage wrote")
-    rows = [r for r in read_jsonl(path) if "loss" in r and "step" in r]
+    rows: list[dict[str, Any]] = []
+    for row in read_jsonl(path):
+        if "loss" not in row or "step" not in row:
+            continue
+        while rows and rows[-1]["step"] >= row["step"]:  # resumed from an earlier checkpoint
+            rows.pop()
+        rows.append(row)
     if not rows:
         raise InputError(f"{path} has no logged steps")
     times = [r["time"] for r in rows if "time" in r]
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     typical = statistics.median(gaps) if gaps else 0.0
     step_times = [r["step_time"] for r in rows if "step_time" in r]
     return {
