@@ -160,8 +160,8 @@ def test_training_summary_counts_steps_redone_after_a_resume_once(tmp_path: Path
     from motionctx_toy.bundling import training_summary
 
     log = tmp_path / "metrics.jsonl"
-    # steps 50..150 a minute apart; stopped after logging 150 and 175 slowly (beside other work), resumed
-    # a day later from the checkpoint at 150: 175 and 200 logged again, a minute apart
+    # steps 50..150 a minute apart, 175 slowly (beside other work), then stopped; resumed a day later
+    # from the checkpoint at 150: 175 logged again, and 200, a minute apart
     rows = [(50, 0), (100, 60), (150, 120), (175, 600), (175, 86400), (200, 86460)]
     for step, t in rows:
         append_jsonl(log, {"step": step, "loss": 1.0 if t < 86400 else 0.5, "step_time": 1.0, "time": t})
