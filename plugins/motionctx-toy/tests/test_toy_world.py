@@ -338,3 +338,25 @@ def test_a_cases_specs_render_its_reference_driving_and_target_again() -> None:
             assert torch.equal(again.video.frames, clip.video.frames)
             assert torch.equal(again.poses.keypoints, clip.poses.keypoints)
         assert case.reference_clip.metadata["spec"]["motions"][0]["hold"][1] == world.frames
+
+
+def test_specs_of_resampled_motions_and_their_stills_render_them_again() -> None:
+    """A motion drawn at one frame count and resampled (once or twice) to the clip's, and a
+    still held from such a motion, are written down so that their specs give the same pixels."""
+    from motionctx_toy.spec import MotionSpec
+
+    char = make_character(7, "humanoid", flat=True)
+    drawn = make_motion(11, "humanoid", 9)
+    clips = {
+        "resampled by the clip": render_clip(char, drawn, (32, 32), frames=5, background=3),
+        "resampled twice": render_clip(char, drawn.resample(6), (32, 32), frames=5, background=3),
+        "a still of a resampled motion": render_clip(char, drawn.resample(5).frame(2), (32, 32), frames=5, background=3),
+    }
+    for name, clip in clips.items():
+        again = render_spec(clip.metadata["spec"])
+        assert torch.equal(again.video.frames, clip.video.frames), name
+        assert torch.equal(again.poses.keypoints, clip.poses.keypoints), name
+    assert clips["resampled twice"].metadata["spec"]["motions"][0]["resampled_from"] == (9, 6)
+    assert render_clip(char, drawn, (32, 32), background=3).metadata["spec"]["motions"][0]["resampled_from"] == ()
+    with pytest.raises(ValueError, match="at least 1"):
+        MotionSpec(seed=1, resampled_from=(0,))

@@ -175,7 +175,8 @@ def _assemble(canvas, owner, bg, chars, mots, poses, pls, background, size, fps,
             characters=[{"family": c.family, "seed": c.seed, **({"flat": True} if c.flat else {}),
                          **({"thickness": c.thickness} if c.thickness != 1.0 else {})} for c in chars],
             motions=[{"seed": m.seed, "kind": m.kind, **({"front": True} if m.front else {}),
-                      **({"hold": m.held} if m.held is not None else {})} for m in mots],
+                      **({"hold": m.held} if m.held is not None else {}),
+                      **({"resampled_from": m.resampled_from} if m.resampled_from else {})} for m in mots],
             frames=int(canvas.shape[0]), size=size, background=background.seed, background_kind=background.kind,
             placements=[p.as_dict() for p in pls], fps=fps, supersample=s,
         ).model_dump()
@@ -184,11 +185,14 @@ def _assemble(canvas, owner, bg, chars, mots, poses, pls, background, size, fps,
 
 
 def _spec_motion(m: MotionSpec, family: str, frames: int) -> Motion:
-    """The motion a spec names: drawn at the clip's frame count, or a still held from ``hold``."""
-    if m.hold is None:
-        return make_motion(m.seed, family, frames, kind=m.kind, front=m.front)
-    k, n = m.hold
-    return make_motion(m.seed, family, n, kind=m.kind, front=m.front).frame(k)
+    """The motion a spec names: drawn at the clip's frame count (or hold's ``n``), or at the first
+    of ``resampled_from`` and resampled through the rest to it; a still held from ``hold``."""
+    n = m.hold[1] if m.hold is not None else frames
+    counts = [*m.resampled_from, n]
+    motion = make_motion(m.seed, family, counts[0], kind=m.kind, front=m.front)
+    for count in counts[1:]:
+        motion = motion.resample(count)
+    return motion.frame(m.hold[0]) if m.hold is not None else motion
 
 
 def render_spec(spec: ClipSpec | dict[str, Any]) -> ToyClip:

@@ -26,7 +26,9 @@ class Motion:
     ``lift [T]`` above the ground line in frame heights; ``yaw``/``roll [T]`` radians about
     the vertical axis and the camera axis (roll turns about joint ``pivot``); ``ground`` is the
     ground line as a fraction of the frame height. ``held`` ``(k, n)``: this one-frame motion is
-    frame ``k`` of the motion drawn at ``n`` frames (a still, see :meth:`frame`)."""
+    frame ``k`` of the motion drawn at ``n`` frames (a still, see :meth:`frame`).
+    ``resampled_from``: the frame counts the motion had before it was resampled, the count it was
+    drawn at first (empty when it never was; see :meth:`resample`)."""
 
     family: str
     kind: str
@@ -41,13 +43,15 @@ class Motion:
     seed: int | None = None
     front: bool = False
     held: tuple[int, int] | None = None
+    resampled_from: tuple[int, ...] = ()
 
     @property
     def frames(self) -> int:
         return int(self.offsets.shape[0])
 
     def resample(self, frames: int) -> Motion:
-        """The same motion at another frame count (linear in normalised time)."""
+        """The same motion at another frame count (linear in normalised time). A still stays
+        the still it holds; any other motion records the count it had in ``resampled_from``."""
         if frames < 1:
             raise InputError(f"a motion needs at least 1 frame, got {frames}")
         if frames == self.frames:
@@ -63,6 +67,7 @@ class Motion:
         return replace(
             self, offsets=interp(self.offsets), root_x=interp(self.root_x), lift=interp(self.lift),
             yaw=interp(self.yaw), roll=interp(self.roll),
+            resampled_from=self.resampled_from if self.held is not None else (*self.resampled_from, self.frames),
         )
 
     def frame(self, index: int) -> Motion:
@@ -79,7 +84,8 @@ class Motion:
     def describe(self) -> dict[str, object]:
         return {"family": self.family, "kind": self.kind, "seed": self.seed, "frames": self.frames,
                 "traits": dict(self.traits), **({"front": True} if self.front else {}),
-                **({"held": list(self.held)} if self.held is not None else {})}
+                **({"held": list(self.held)} if self.held is not None else {}),
+                **({"resampled_from": list(self.resampled_from)} if self.resampled_from else {})}
 
 
 def motion_kinds(family: str) -> tuple[str, ...]:

@@ -31,12 +31,22 @@ class MotionSpec(_Spec):
     hold: tuple[int, int] | None = Field(
         None, description="[k, n]: a still, frame k of the motion drawn at n frames (the clip repeats it)"
     )
+    resampled_from: tuple[int, ...] = Field(
+        (), description="frame counts the motion had before it was resampled to the clip's (or hold's n), first drawn first"
+    )
 
     @field_validator("hold")
     @classmethod
     def _hold_in_range(cls, v: tuple[int, int] | None) -> tuple[int, int] | None:
         if v is not None and not 0 <= v[0] < v[1]:
             raise ValueError(f"hold must be [k, n] with 0 <= k < n, got {list(v)}")
+        return v
+
+    @field_validator("resampled_from")
+    @classmethod
+    def _counts_positive(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if any(n < 1 for n in v):
+            raise ValueError(f"resampled_from must hold frame counts of at least 1, got {list(v)}")
         return v
 
 
