@@ -1,7 +1,7 @@
 """Training metrics: a JSONL log (always) and TensorBoard (when installed and wanted).
 
 After a resume the log may hold a step twice (the run that crashed logged past its last
-checkpoint); readers keep the last line per step.
+checkpoint); :func:`read_metrics` reads it as one run.
 """
 
 from __future__ import annotations
@@ -10,9 +10,22 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from motionctx.io import append_jsonl
+from motionctx.io import append_jsonl, read_jsonl
 
-__all__ = ["MetricsLog"]
+__all__ = ["MetricsLog", "read_metrics"]
+
+
+def read_metrics(folder: Path) -> list[dict[str, Any]]:
+    """The logged steps of ``<folder>/metrics.jsonl`` in order, as one run: where a resumed run
+    logs a step again, the lines the stopped run wrote from that step on are dropped."""
+    rows: list[dict[str, Any]] = []
+    for row in read_jsonl(Path(folder) / "metrics.jsonl"):
+        if "step" not in row:
+            continue
+        while rows and rows[-1]["step"] >= row["step"]:
+            rows.pop()
+        rows.append(row)
+    return rows
 
 
 class MetricsLog:

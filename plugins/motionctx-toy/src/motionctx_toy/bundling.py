@@ -19,20 +19,14 @@ def training_summary(train_folder: str | Path, window: int = 4) -> dict[str, Any
     seconds per step of one training run, read from its ``metrics.jsonl``.
 
     ``minutes`` adds up the time between logged steps; a gap over 10 times the median one is a
-    pause (the run was stopped and resumed later) and counts as one median gap. Steps logged after
-    the checkpoint a run resumed from were trained again; only their last logging counts."""
-    from motionctx.io import read_jsonl
+    pause (the run was stopped and resumed later) and counts as one median gap. Steps trained again
+    after a resume count once (:func:`~motionctx.engines.training.metrics.read_metrics`)."""
+    from motionctx.engines.training.metrics import read_metrics
 
     path = Path(train_folder) / "metrics.jsonl"
     if not path.is_file():
         raise InputError(f"no training log at {path}", "pass the `train` folder a training stage wrote")
-    rows: list[dict[str, Any]] = []
-    for row in read_jsonl(path):
-        if "loss" not in row or "step" not in row:
-            continue
-        while rows and rows[-1]["step"] >= row["step"]:  # resumed from an earlier checkpoint
-            rows.pop()
-        rows.append(row)
+    rows = [r for r in read_metrics(path.parent) if "loss" in r]
     if not rows:
         raise InputError(f"{path} has no logged steps")
     times = [r["time"] for r in rows if "time" in r]
