@@ -174,9 +174,8 @@ def _assemble(canvas, owner, bg, chars, mots, poses, pls, background, size, fps,
         metadata["spec"] = ClipSpec(
             characters=[{"family": c.family, "seed": c.seed, **({"flat": True} if c.flat else {}),
                          **({"thickness": c.thickness} if c.thickness != 1.0 else {})} for c in chars],
-            motions=[{"seed": m.seed, "kind": m.kind, **({"front": True} if m.front else {}),
-                      **({"hold": m.held} if m.held is not None else {}),
-                      **({"resampled_from": m.resampled_from} if m.resampled_from else {})} for m in mots],
+            motions=[{"seed": m.seed, "kind": m.kind, "front": m.front, "hold": m.held, "resampled_from": m.resampled_from}
+                     for m in mots],
             frames=int(canvas.shape[0]), size=size, background=background.seed, background_kind=background.kind,
             placements=[p.as_dict() for p in pls], fps=fps, supersample=s,
         ).model_dump()
